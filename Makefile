@@ -1,0 +1,37 @@
+# One command for the main job, one for the tests (see README).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXTRAS ?= dev,sb3,viz
+
+.PHONY: install demo test test-slow lint docs bench clean
+
+$(VENV)/.installed: pyproject.toml scripts/install.sh
+	VENV=$(VENV) bash scripts/install.sh $(EXTRAS)
+	touch $@
+
+install: $(VENV)/.installed
+
+## The main job: a short demo on a fresh machine.
+demo: install
+	$(PY) -m social_dilemmas.cli demo
+
+## The default test suite (slow learning checks excluded; run them with `make test-slow`).
+test: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not slow" -n 2 -q
+
+test-slow: install
+	$(PY) -m pytest -m slow -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+docs: install
+	$(PY) docs/gen_pages.py
+	$(PY) -m mkdocs build --strict
+
+bench: install
+	$(PY) -m social_dilemmas.cli bench IPD-v0 --batch 1,64,1024,8192,65536 --device cpu
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .ruff_cache

@@ -1,0 +1,159 @@
+"""The ``social-dilemmas`` command: list, demo, bench, reproduce, train, eval."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from social_dilemmas.registration import REGISTRY, NAMESPACE
+
+    width = max(len(NAMESPACE) + 1 + len(k) for k in REGISTRY)
+    for entry in REGISTRY.values():
+        print(f"{entry.full_id:<{width}}  {entry.description}")
+    for extra_id, text in _extra_ids():
+        print(f"{extra_id:<{width}}  {text}")
+    return 0
+
+
+def _extra_ids() -> list[tuple[str, str]]:
+    """Ids registered outside the game registry (e.g. meta-environments), with a line each."""
+    import gymnasium as gym
+
+    from social_dilemmas.registration import REGISTRY, NAMESPACE
+
+    games = {e.full_id for e in REGISTRY.values()}
+    out = []
+    for env_id, spec in sorted(gym.registry.items()):
+        if env_id.startswith(NAMESPACE + "/") and env_id not in games:
+            doc = getattr(spec, "kwargs", {}).get("description") or "meta-environment (see its documentation page)"
+            out.append((env_id, doc))
+    return out
+
+
+def _parse_batches(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit(f"--batch must be a comma-separated list of positive integers, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise SystemExit(f"--batch must be a comma-separated list of positive integers, got {text!r}")
+    return values
+
+
+def _check_device(device: str) -> str:
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise SystemExit(f"--device must be cpu or cuda[:N], got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("--device cuda was asked for but torch sees no CUDA device")
+    return device
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from social_dilemmas.bench import bench_env
+    from social_dilemmas.registration import get_entry
+
+    try:
+        get_entry(args.env_id)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
+    device = _check_device(args.device)
+    results = []
+    for b in _parse_batches(args.batch):
+        r = bench_env(args.env_id, b, device=device, steps=args.steps, repeats=args.repeats, validate=args.validate)
+        results.append(r.as_dict())
+        print(json.dumps(r.as_dict()), flush=True)
+    if args.out:
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from social_dilemmas.bench import bench_env
+    from social_dilemmas.core.rng import sample_categorical
+    from social_dilemmas.coplayers.fixed import make_strategy
+    from social_dilemmas.registration import make_batched
+
+    env = make_batched("IPD-v0", batch_size=1)
+    players = [make_strategy(args.player0), make_strategy(args.player1)]
+    obs = env.reset(seed=args.seed)
+    totals = [0.0, 0.0]
+    names = env.game.table.action_meanings  # type: ignore[attr-defined]
+    print(f"IPD-v0, {env.game.max_steps} rounds: {args.player0} (player_0) vs {args.player1} (player_1)")
+    for t in range(env.game.max_steps):
+        u = env.state.rng.uniform(200, 2)  # type: ignore[union-attr]
+        acts = torch.stack(
+            [sample_categorical(p.action_probs(obs[:, i], None)[0], u[:, i]) for i, p in enumerate(players)], 1
+        )
+        out = env.step(acts)
+        obs = out.obs
+        r = out.reward[0].tolist()
+        totals = [totals[0] + r[0], totals[1] + r[1]]
+        print(f"  round {t + 1:2d}: {names[int(acts[0, 0])]:>9} / {names[int(acts[0, 1])]:<9} rewards {r[0]:+g} {r[1]:+g}")
+    print(f"  total: player_0 {totals[0]:+g}, player_1 {totals[1]:+g}")
+    r = bench_env("IPD-v0", 8192, steps=200, repeats=3)
+    print(f"batched IPD-v0 on cpu, batch 8192: {r.env_steps_per_s:.3g} env-steps/s ({r.agent_steps_per_s:.3g} agent-steps/s)")
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from social_dilemmas.reproduce import FIGURES
+
+    if args.figure not in FIGURES:
+        raise SystemExit(f"unknown figure {args.figure!r}; available: {', '.join(sorted(FIGURES)) or '(none)'}")
+    mod, _, fn = FIGURES[args.figure].partition(":")
+    files = getattr(importlib.import_module(mod), fn)(Path(args.out), args.quick)
+    for f in files:
+        print(f)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``social-dilemmas`` command."""
+    p = argparse.ArgumentParser(prog="social-dilemmas", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="print every registered id with a one-line description")
+    s.set_defaults(fn=_cmd_list)
+
+    s = sub.add_parser("demo", help="play an IPD match between two strategies and print a throughput figure")
+    s.add_argument("--player0", default="tit_for_tat")
+    s.add_argument("--player1", default="win_stay_lose_shift")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(fn=_cmd_demo)
+
+    s = sub.add_parser("bench", help="env-steps/s of a batched core, one JSON line per batch size")
+    s.add_argument("env_id")
+    s.add_argument("--batch", default="1,64,1024,8192,65536", help="comma-separated batch sizes")
+    s.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    s.add_argument("--steps", type=int, default=200, help="timed steps per repeat")
+    s.add_argument("--repeats", type=int, default=5, help="repeats; the median is reported")
+    s.add_argument("--validate", action="store_true", help="include action validation in the timed loop")
+    s.add_argument("--out", help="also write the results as a JSON list to this file")
+    s.set_defaults(fn=_cmd_bench)
+
+    s = sub.add_parser("reproduce", help="regenerate a figure of the paper (see docs/)")
+    s.add_argument("figure")
+    s.add_argument("--out", default="docs/figures", help="output directory")
+    s.add_argument("--quick", action="store_true", help="scaled-down run (minutes on a laptop CPU)")
+    s.set_defaults(fn=_cmd_reproduce)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``social-dilemmas`` command."""
+    args = build_parser().parse_args(argv)
+    return int(args.fn(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Iterated stag hunt — ``social_dilemmas/IteratedStagHunt-v0``.
+
+| | |
+|---|---|
+| Agents | ``player_0``, ``player_1`` |
+| Actions | ``Discrete(2)``: stag, hare (0, 1) |
+| Observation | ``Box(0, 1, (5,), float32)``: one-hot of the previous joint action, own action first, or the start token |
+| State | the same one-hot from ``player_0``'s side |
+| Episode | ``max_steps`` = 10 rounds, then truncation |
+
+**Rewards.** SS (4, 4), SH (0, 3), HS (3, 0), HH (2, 2) — (T, R, P, S) = (3, 4, 2, 0). The table lives in :mod:`social_dilemmas.envs.payoffs`.
+
+**Arguments.** ``max_steps`` (rounds per episode, default 10); the single-agent
+Gymnasium view adds ``opponent`` (default ``"random"``).
+
+**Example.**
+
+```python
+import gymnasium as gym
+import social_dilemmas
+
+env = gym.make("social_dilemmas/IteratedStagHunt-v0", opponent="random")
+obs, info = env.reset(seed=0)
+```
+
+**Version history.**
+- v0: initial release.
+"""
+
+from social_dilemmas.adapters.pettingzoo_env import module_factories
+
+parallel_env, env, raw_env = module_factories("IteratedStagHunt-v0")

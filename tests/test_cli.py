@@ -1,0 +1,55 @@
+"""The social-dilemmas command: list, demo, bench, reproduce and their errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from social_dilemmas import registered_ids
+from social_dilemmas.cli import main
+
+
+def test_list_prints_every_registered_id_with_a_description(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    for env_id in registered_ids():
+        matching = [ln for ln in lines if ln.split()[0] == f"social_dilemmas/{env_id}"]
+        assert len(matching) == 1, env_id
+        assert len(matching[0].split(maxsplit=1)) == 2, f"{env_id} has no description"
+
+
+def test_bench_prints_one_json_line_per_batch_size(capsys, tmp_path):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "IPD-v0", "--batch", "1,16", "--steps", "5", "--repeats", "2", "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert [r["batch_size"] for r in lines] == [1, 16]
+    for r in lines:
+        assert r["env_steps_per_s"] > 0
+        assert r["agent_steps_per_s"] == pytest.approx(2 * r["env_steps_per_s"])
+        assert r["device"] == "cpu"
+    assert json.loads(out.read_text()) == lines
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["bench", "NoSuchGame-v0"], "unknown env id"),
+        (["bench", "IPD-v0", "--batch", "0,4"], "--batch"),
+        (["bench", "IPD-v0", "--batch", "x"], "--batch"),
+        (["bench", "IPD-v0", "--device", "tpu"], "--device"),
+        (["reproduce", "no-such-figure"], "unknown figure"),
+    ],
+)
+def test_bad_arguments_exit_with_a_message(argv, needle):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert needle in str(e.value)
+
+
+def test_demo_plays_a_full_match(capsys):
+    assert main(["demo", "--player0", "always_cooperate", "--player1", "always_defect"]) == 0
+    out = capsys.readouterr().out
+    # ALLC vs ALLD over the IPD's 10 rounds: S = -1 and T = 2 every round.
+    assert "total: player_0 -10, player_1 +20" in out
+    assert "env-steps/s" in out

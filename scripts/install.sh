@@ -14,7 +14,9 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
   if command -v nvidia-smi >/dev/null 2>&1; then
     "${pip[@]}" "torch>=2.1"
-  elif "${pip[@]}" --no-index "torch==2.13.0" 2>/dev/null; then
+  elif "${pip[@]}" --no-index --no-deps "torch==2.13.0" 2>/dev/null; then
+    # torch's own dependencies come from the index; torch itself is already satisfied.
+    "${pip[@]}" "torch==2.13.0"
     echo "installed torch 2.13.0 (CPU) from local wheels"
   else
     "${pip[@]}" "torch>=2.1" --index-url https://download.pytorch.org/whl/cpu

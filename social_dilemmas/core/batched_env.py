@@ -35,6 +35,8 @@ class BatchedEnv(Generic[S]):
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.autoreset = autoreset
         self.state: S | None = None
+        #: ``[N]`` bool, which episodes have ended (tracked only with ``autoreset=False``).
+        self._ended: torch.Tensor | None = None
 
     @property
     def spec(self):
@@ -46,6 +48,7 @@ class BatchedEnv(Generic[S]):
 
     def reset(self, seed: int | list[int] | np.ndarray | torch.Tensor | None = None) -> torch.Tensor:
         """Reset every sub-environment; returns ``obs [N, A, *obs_shape]``."""
+        self._ended = None
         if seed is None and self.state is not None:
             self.state, obs = self.game.reset_from(self.state.rng)  # type: ignore[attr-defined]
             return obs
@@ -70,9 +73,15 @@ class BatchedEnv(Generic[S]):
         """Step all sub-environments with ``actions [N, A]`` (int)."""
         if self.state is None:
             raise RuntimeError("call reset() before step()")
-        if not self.autoreset and validate and bool((self.state.t >= self.game.max_steps).any()):  # type: ignore[attr-defined]
-            raise RuntimeError("an episode has ended and autoreset=False: call reset() before stepping again")
+        if not self.autoreset and validate and self._ended is not None and bool(self._ended.any()):
+            ended = self._ended.nonzero().view(-1).tolist()
+            raise RuntimeError(
+                f"the episodes of sub-environments {ended[:8]}{' ...' if len(ended) > 8 else ''} have ended and "
+                "autoreset=False: call reset() before stepping again"
+            )
         self.state, out = self.game.step(self.state, actions, autoreset=self.autoreset, validate=validate)
+        if not self.autoreset:
+            self._ended = out.done if self._ended is None else self._ended | out.done
         return out
 
     def global_state(self) -> torch.Tensor:

@@ -104,6 +104,10 @@ class BatchedGame(abc.ABC, Generic[S]):
     spec: GameSpec
     #: Render modes a face may offer for this game.
     render_modes: ClassVar[tuple[str, ...]] = ("ansi",)
+    #: Whether the dynamics (``init``/``transition``) draw from the random streams: ``True``
+    #: or ``False`` lets :func:`social_dilemmas.testing.check_determinism` assert that seeds
+    #: do (or do not) matter; ``None`` leaves it unchecked.
+    stochastic: ClassVar[bool | None] = None
 
     def __init__(self, *, max_steps: int, device: torch.device | str = "cpu") -> None:
         self.max_steps = check_positive_int("max_steps", max_steps)
@@ -162,6 +166,8 @@ class BatchedGame(abc.ABC, Generic[S]):
         """
         if validate:
             self.check_actions(actions, batch_size=state.t.shape[0])  # type: ignore[attr-defined]
+        if actions.dtype != torch.int64:  # int8/int16/uint8 cannot index tensors (uint8 would act as a mask)
+            actions = actions.to(torch.int64)
         nxt, reward, terminated, metrics = self.transition(state, actions)
         t = state.t + 1  # type: ignore[attr-defined]
         rng = state.rng.advance()  # type: ignore[attr-defined]

@@ -65,6 +65,7 @@ class IteratedMatrixGame(BatchedGame[MatrixGameState]):
     """
 
     render_modes = ("ansi",)
+    stochastic = False  # the dynamics never draw random numbers; the RNG only feeds co-players
 
     def __init__(
         self,

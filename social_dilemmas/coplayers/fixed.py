@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from social_dilemmas.core.validation import check_choice, check_positive_int, check_probability
+from social_dilemmas.core.validation import check_choice, check_finite, check_positive_int, check_probability
 
 NAMED_MEMORY1: dict[str, tuple[float, float, float, float, float]] = {
     "always_cooperate": (1.0, 1.0, 1.0, 1.0, 1.0),
@@ -78,7 +78,9 @@ class Memory1Strategy(_Memoryless):
 
     def action_probs(self, obs: torch.Tensor, memory: Any = None) -> tuple[torch.Tensor, None]:
         if obs.shape[-1] != 5:
-            raise ValueError(f"{self.name} is a memory-1 strategy of a 2x2 game: it needs 5-dim one-hot obs, got {list(obs.shape)}")
+            raise ValueError(
+                f"{self.name} is a memory-1 strategy of a 2x2 game: it needs 5-dim one-hot obs, got {list(obs.shape)}"
+            )
         p = obs @ self.p_cooperate.to(obs.device)  # [N]
         return torch.stack((p, 1.0 - p), dim=-1), None
 
@@ -115,21 +117,21 @@ def zd_strategy(
     ``chi = 1`` gives tit-for-tat-like strategies. ``p_start`` is the first-move cooperation
     probability (the ZD relation concerns the repeated part of the game only).
     """
-    T, R, P, S = (float(x) for x in trps)
+    if len(trps) != 4:
+        raise ValueError(f"trps must be the 4 payoffs (T, R, P, S), got {trps!r}")
+    T, R, P, S = (check_finite(f"trps[{i}]", x) for i, x in enumerate(trps))
+    if not T > R > P > S:
+        raise ValueError(f"trps must satisfy T > R > P > S (a prisoner's dilemma), got {trps!r}")
+    chi, phi = check_finite("chi", chi), check_finite("phi", phi)
     if not chi >= 1.0:
         raise ValueError(f"chi must be >= 1 (extortion factor), got {chi!r}")
     phi_max = (P - S) / ((P - S) + chi * (T - P))
     if not (0.0 < phi <= phi_max + 1e-12):
         raise ValueError(f"phi must lie in (0, {phi_max:.6g}] for chi={chi}, got {phi!r}")
     check_probability("p_start", p_start)
-    d = P - S
-    p = [
-        p_start,
-        1.0 - phi * (chi - 1.0) * (R - P) / d,
-        1.0 - phi * (1.0 + chi * (T - P) / d),
-        phi * (chi + (T - P) / d),
-        0.0,
-    ]
+    from social_dilemmas.analytic.zd import zd_probabilities  # the one implementation of the formula
+
+    p = [p_start, *zd_probabilities(chi, phi, (T, R, P, S)).tolist()]
     # Round-off at the boundary of the admissible phi range may leave 1 + 1e-16: snap it.
     p = [min(max(x, 0.0), 1.0) if -1e-9 < x < 1.0 + 1e-9 else x for x in p]
     return Memory1Strategy(p, name=f"zd(chi={chi:g}, phi={phi:g})")

@@ -7,7 +7,8 @@ unchanged; every other field must be a tensor or a nested state dataclass.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 

@@ -105,9 +105,8 @@ def _check_kind(table: PayoffTable) -> None:
     elif kind == "stag_hunt":
         if not (R > T >= P > S):
             raise ValueError(f"{table.name}: a stag hunt needs R > T >= P > S, got T={T}, R={R}, P={P}, S={S}")
-    elif kind == "chicken":
-        if not (T > R > S > P):
-            raise ValueError(f"{table.name}: chicken needs T > R > S > P, got T={T}, R={R}, P={P}, S={S}")
+    elif kind == "chicken" and not (T > R > S > P):
+        raise ValueError(f"{table.name}: chicken needs T > R > S > P, got T={T}, R={R}, P={P}, S={S}")
 
 
 #: The paper's IPD (Meulemans et al. 2025, Table 1): (T, R, P, S) = (2, 1, 0, -1).

@@ -1,0 +1,50 @@
+"""Shared test setup: import paths, the hypothesis profile, device parameters."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+# `reference.*` (slow reference implementations) lives next to the tests; the package itself
+# is importable from a source checkout even when it is not installed.
+for p in (str(TESTS), str(ROOT)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+try:
+    from hypothesis import HealthCheck, settings
+
+    # Torch's first calls are slow, so no per-example deadline; `HYPOTHESIS_PROFILE=thorough`
+    # runs ten times the default number of examples.
+    settings.register_profile("repo", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile(
+        "thorough", deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repo"))
+except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+    pass
+
+CUDA = torch.cuda.is_available()
+#: Devices every device-parametrised test runs on.
+DEVICES = ["cpu", "cuda"] if CUDA else ["cpu"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if CUDA:
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> str:
+    """Every available device: ``cpu``, and ``cuda`` when present."""
+    return request.param

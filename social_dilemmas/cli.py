@@ -13,7 +13,7 @@ import torch
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from social_dilemmas.registration import REGISTRY, NAMESPACE
+    from social_dilemmas.registration import NAMESPACE, REGISTRY
 
     width = max(len(NAMESPACE) + 1 + len(k) for k in REGISTRY)
     for entry in REGISTRY.values():
@@ -27,7 +27,7 @@ def _extra_ids() -> list[tuple[str, str]]:
     """Ids registered outside the game registry (e.g. meta-environments), with a line each."""
     import gymnasium as gym
 
-    from social_dilemmas.registration import REGISTRY, NAMESPACE
+    from social_dilemmas.registration import NAMESPACE, REGISTRY
 
     games = {e.full_id for e in REGISTRY.values()}
     out = []
@@ -79,8 +79,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from social_dilemmas.bench import bench_env
-    from social_dilemmas.core.rng import sample_categorical
     from social_dilemmas.coplayers.fixed import make_strategy
+    from social_dilemmas.core.rng import sample_categorical
     from social_dilemmas.registration import make_batched
 
     env = make_batched("IPD-v0", batch_size=1)
@@ -98,10 +98,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         obs = out.obs
         r = out.reward[0].tolist()
         totals = [totals[0] + r[0], totals[1] + r[1]]
-        print(f"  round {t + 1:2d}: {names[int(acts[0, 0])]:>9} / {names[int(acts[0, 1])]:<9} rewards {r[0]:+g} {r[1]:+g}")
+        a0, a1 = names[int(acts[0, 0])], names[int(acts[0, 1])]
+        print(f"  round {t + 1:2d}: {a0:>9} / {a1:<9} rewards {r[0]:+g} {r[1]:+g}")
     print(f"  total: player_0 {totals[0]:+g}, player_1 {totals[1]:+g}")
     r = bench_env("IPD-v0", 8192, steps=200, repeats=3)
-    print(f"batched IPD-v0 on cpu, batch 8192: {r.env_steps_per_s:.3g} env-steps/s ({r.agent_steps_per_s:.3g} agent-steps/s)")
+    print(
+        f"batched IPD-v0 on cpu, batch 8192: {r.env_steps_per_s:.3g} env-steps/s "
+        f"({r.agent_steps_per_s:.3g} agent-steps/s)"
+    )
     return 0
 
 

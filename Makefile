@@ -18,7 +18,7 @@ demo: install
 ## The default test suite (slow learning checks excluded; run them with `make test-slow`).
 test: install
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -m "not slow" -n 2 -q
+	$(PY) -m pytest -n 2 -q
 
 test-slow: install
 	$(PY) -m pytest -m slow -q

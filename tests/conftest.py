@@ -30,6 +30,11 @@ try:
 except ImportError:  # pragma: no cover - hypothesis is a dev dependency
     pass
 
+# Under pytest-xdist every worker is a process of its own: one intra-op thread each keeps
+# `-n 2` on a 2-core machine from oversubscribing the cores (OpenMP spinning makes that 10x slower).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+
 CUDA = torch.cuda.is_available()
 #: Devices every device-parametrised test runs on.
 DEVICES = ["cpu", "cuda"] if CUDA else ["cpu"]

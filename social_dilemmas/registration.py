@@ -89,6 +89,22 @@ REGISTRY: dict[str, EnvEntry] = {
             "Any user-supplied 2x2 payoff table played iteratively (default: the paper's IPD).",
             {"payoffs": "prisoners_dilemma", "max_steps": 10, "name": "IteratedMatrixGame-v0"},
         ),
+        EnvEntry(
+            "CleanUpLite-v0",
+            "social_dilemmas.envs.cleanup_lite:CleanUpLite",
+            "social_dilemmas.envs.cleanup_lite_v0",
+            "CleanUp-lite: a 2-player 5x4 tragedy of the commons (orchard, polluted river, zaps; T=64).",
+            {"max_steps": 64, "name": "CleanUpLite-v0"},
+            default_opponent="random",
+        ),
+        EnvEntry(
+            "CoinGame-v0",
+            "social_dilemmas.envs.coin_game:CoinGame",
+            "social_dilemmas.envs.coin_game_v0",
+            "The LOLA coin game: 3x3 torus, red and blue coins, -2 to the owner when the other takes its coin (T=16).",
+            {"max_steps": 16, "name": "CoinGame-v0"},
+            default_opponent="random",
+        ),
     ]
 }
 
@@ -146,6 +162,20 @@ def registered_ids() -> list[str]:
     return list(REGISTRY)
 
 
+#: Faces of the co-player shaping meta-environment (``social_dilemmas.wrappers.shaping``) that
+#: ``register_all`` registers for every game as ``<Game>-Shaping-v<N>``.
+SHAPING_ENTRY_POINTS = {
+    "entry_point": "social_dilemmas.adapters.meta_gymnasium:ShapingEnv",
+    "vector_entry_point": "social_dilemmas.adapters.meta_gymnasium:ShapingVectorEnv",
+}
+
+
+def shaping_id(env_id: str) -> str:
+    """The id of ``env_id``'s shaping meta-environment: ``"IPD-v0"`` -> ``"IPD-Shaping-v0"``."""
+    name, _, version = _strip_namespace(env_id).rpartition("-v")
+    return f"{name}-Shaping-v{version}"
+
+
 def register_all() -> None:
     """Register every entry with Gymnasium (and PettingZoo's registry when it has one)."""
     import gymnasium as gym
@@ -156,9 +186,15 @@ def register_all() -> None:
                 id=entry.full_id,
                 entry_point="social_dilemmas.adapters.gymnasium_env:SingleAgentEnv",
                 vector_entry_point="social_dilemmas.adapters.gymnasium_vector:BatchedVectorEnv",
-                max_episode_steps=entry.max_steps,
+                # No max_episode_steps: the game truncates at its own ``max_steps`` (T). A
+                # registered TimeLimit would silently cut ``gym.make(id, max_steps=20)`` at the
+                # default T.
                 kwargs={"env_id": entry.id},
             )
+        # The co-player shaping meta-environment of every game: <Game>-Shaping-v<N>.
+        shaping = f"{NAMESPACE}/{shaping_id(entry.id)}"
+        if shaping not in gym.registry:
+            gym.register(id=shaping, **SHAPING_ENTRY_POINTS, kwargs={"game": entry.id})
     try:
         import pettingzoo
     except ImportError:  # pragma: no cover - pettingzoo is a core dependency
@@ -166,7 +202,10 @@ def register_all() -> None:
     register = getattr(pettingzoo, "register", None)
     if register is None:  # PettingZoo without a registry (< 1.27)
         return
-    registries = {"parallel": getattr(pettingzoo, "parallel_registry", {}), "aec": getattr(pettingzoo, "aec_registry", {})}
+    registries = {
+        "parallel": getattr(pettingzoo, "parallel_registry", {}),
+        "aec": getattr(pettingzoo, "aec_registry", {}),
+    }
     for entry in REGISTRY.values():
         for kind, factory in (("parallel", "parallel_env"), ("aec", "env")):
             if entry.full_id not in registries[kind]:

@@ -1,0 +1,142 @@
+"""Throughput of the co-player shaping meta-environment at the paper's IPD scale.
+
+Measures whole meta-episodes (``meta_batch`` co-players x ``B`` games x ``M`` inner episodes x
+``T`` steps) with a random ego and reports, as medians over ``--repeats`` meta-episodes after one
+warm-up meta-episode:
+
+* ``game_steps_per_s``: individual game steps (``meta_batch * B * M * T`` per meta-episode) per
+  second — the "env-steps/s" of the other benchmarks;
+* ``meta_steps_per_s``: batched meta-environment steps (``M * T`` per meta-episode) per second;
+* the split of the wall time between ``game_step`` (the batched game core), ``coplayer_act``
+  (co-player forward + sampling), ``coplayer_update`` (the naive learners' A2C updates at the
+  ``M - 1`` inner boundaries), ``other`` (bookkeeping, observation assembly) and ``ego``
+  (drawing the random ego actions, outside the env).
+
+Paper scale (default): meta_batch 128, B 16, M 20, T 10, Hawk naive learners (Table 8).
+
+    python benchmarks/bench_meta_env.py --out benchmarks/results/meta_env_cpu.json
+    python benchmarks/bench_meta_env.py --device cuda --out benchmarks/results/meta_env_gpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+
+PHASES = ("game_step", "coplayer_act", "coplayer_update", "other", "ego")
+
+NOTES = (
+    "coplayer_update = the M-1 batched A2C steps per meta-episode: one sequence-mode forward plus one backward "
+    "of the naive networks over the same B*T tokens per slot that acting already ran forward, plus one flat "
+    "Adam step; no Python loop over learners or time. It therefore costs about 2-3x the acting forward and is "
+    "the largest share in this benchmark, whose ego is a random policy with no network; in training, the ego's "
+    "own acting and PPO epochs come on top. On a shared machine the numbers move with its load: see "
+    "machine.load_average_* (2-core CPU, other jobs running); torch_threads=1 is faster there than 2."
+)
+
+
+def run(args: argparse.Namespace, model: str) -> dict:
+    from social_dilemmas.wrappers import ShapingMetaEnv
+
+    env = ShapingMetaEnv(args.game, "naive", meta_batch=args.meta_batch, batch_size=args.batch_size,
+                         num_inner_episodes=args.inner_episodes, device=args.device,
+                         coplayer_kwargs={"model": model}, validate=False, profile=True)
+    mb, b = env.meta_batch, env.batch_size
+    gen = torch.Generator(device=env.device).manual_seed(0)
+    length = env.meta_episode_length
+
+    def meta_episode() -> dict[str, float]:
+        before = env.timings
+        t_ego = 0.0
+        t0 = time.perf_counter()
+        for _ in range(length):
+            te = time.perf_counter()
+            a = torch.randint(0, env.num_actions, (mb, b), generator=gen, device=env.device)
+            t_ego += time.perf_counter() - te
+            env.step(a)
+        if env.device.type == "cuda":
+            torch.cuda.synchronize()
+        total = time.perf_counter() - t0
+        after = env.timings
+        split = {k: after[k] - before[k] for k in after}
+        split["ego"] = t_ego
+        split["total"] = total
+        return split
+
+    env.reset(seed=0)
+    warm = meta_episode()
+    runs = [meta_episode() for _ in range(args.repeats)]
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    steps = mb * b * length
+    return {
+        "coplayer_model": model,
+        "meta_episode_seconds": med["total"],
+        "meta_episode_seconds_all": [r["total"] for r in runs],
+        "warmup_meta_episode_seconds": warm["total"],
+        "game_steps_per_s": steps / med["total"],
+        "meta_steps_per_s": length / med["total"],
+        "split_seconds": {k: med[k] for k in PHASES},
+        "split_fraction": {k: med[k] / med["total"] for k in PHASES},
+        "per_update_ms": 1e3 * med["coplayer_update"] / max(args.inner_episodes - 1, 1),
+        "per_step_act_ms": 1e3 * med["coplayer_act"] / length,
+        "per_step_game_ms": 1e3 * med["game_step"] / length,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--game", default="IPD-v0")
+    p.add_argument("--meta-batch", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--inner-episodes", type=int, default=20)
+    p.add_argument("--models", default="hawk", help="comma-separated naive-learner kinds, e.g. hawk,gru,mlp,tabular")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", default=None,
+                   help="comma-separated torch.set_num_threads values to run with (default: torch's choice)")
+    p.add_argument("--out", default=None, help="write the results JSON here")
+    args = p.parse_args(argv)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    threads = [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]
+    results = []
+    for n in threads:
+        torch.set_num_threads(n)
+        for m in (m.strip() for m in args.models.split(",")):
+            if m:
+                results.append({"torch_threads": n, **run(args, m)})
+                print(f"{m:8s} threads={n}: {results[-1]['game_steps_per_s']:,.0f} game steps/s, "
+                      f"split {', '.join(f'{k} {v:.0%}' for k, v in results[-1]['split_fraction'].items())}",
+                      file=sys.stderr)
+    out = {
+        "benchmark": "meta_env",
+        "command": "python benchmarks/bench_meta_env.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "config": {"game": args.game, "meta_batch": args.meta_batch, "batch_size": args.batch_size,
+                   "inner_episodes": args.inner_episodes, "device": args.device, "repeats": args.repeats},
+        "machine": {
+            "platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "cuda_device": torch.cuda.get_device_name() if args.device.startswith("cuda") else None,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        },
+        "notes": NOTES,
+        "results": results,
+    }
+    text = json.dumps(out, indent=2)
+    print(text)
+    if args.out:
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    main()

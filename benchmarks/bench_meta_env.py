@@ -38,7 +38,9 @@ NOTES = (
     "Adam step; no Python loop over learners or time. It therefore costs about 2-3x the acting forward and is "
     "the largest share in this benchmark, whose ego is a random policy with no network; in training, the ego's "
     "own acting and PPO epochs come on top. On a shared machine the numbers move with its load: see "
-    "machine.load_average_* (2-core CPU, other jobs running); torch_threads=1 is faster there than 2."
+    "machine.load_average_* (2-core CPU, other jobs running); torch_threads=1 is faster there than 2. "
+    "config.keep_freed_memory: social_dilemmas.core.memory.keep_freed_memory() was applied (--malloc keep, the "
+    "default), so freed activations are reused instead of page-faulted in again at every update."
 )
 
 
@@ -102,7 +104,13 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--threads", default=None,
                    help="comma-separated torch.set_num_threads values to run with (default: torch's choice)")
     p.add_argument("--out", default=None, help="write the results JSON here")
+    p.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                   help="keep: keep_freed_memory() (glibc reuses freed heap, no page faults per update); "
+                        "default: the C library's own settings")
     args = p.parse_args(argv)
+    from social_dilemmas.core.memory import keep_freed_memory
+
+    malloc_kept = keep_freed_memory() if args.malloc == "keep" else False
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     threads = [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]
     results = []
@@ -118,7 +126,8 @@ def main(argv: list[str] | None = None) -> dict:
         "benchmark": "meta_env",
         "command": "python benchmarks/bench_meta_env.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "config": {"game": args.game, "meta_batch": args.meta_batch, "batch_size": args.batch_size,
-                   "inner_episodes": args.inner_episodes, "device": args.device, "repeats": args.repeats},
+                   "inner_episodes": args.inner_episodes, "device": args.device, "repeats": args.repeats,
+                   "keep_freed_memory": malloc_kept},
         "machine": {
             "platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
             "torch": torch.__version__,

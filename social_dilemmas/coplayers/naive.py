@@ -257,36 +257,43 @@ class BatchedOptimizer:
 
     @torch.no_grad()
     def step(self, grads: list[Tensor], active: Tensor | None = None) -> Tensor:
-        """Clip per member, then update. Returns the pre-clip gradient norms ``[P]``."""
+        """Clip per member, then update. Returns the pre-clip gradient norms ``[P]``.
+
+        Works in place on the flat ``[P, K]`` buffers (a fresh ``[P, K]`` temporary per
+        elementwise op cost about as much as the ops themselves).
+        """
         cfg = self.config
         p_ = self.population
-        g = torch.cat([x.reshape(p_, -1) for x in grads], dim=1)  # [P, K]
-        norms = g.pow(2).sum(1).sqrt()
+        g = torch.cat([x.reshape(p_, -1) for x in grads], dim=1)  # [P, K], a fresh buffer we own
+        norms = torch.linalg.vector_norm(g, dim=1)
         if cfg.max_grad_norm is not None:
-            g = g * (cfg.max_grad_norm / (norms + 1e-6)).clamp(max=1.0).unsqueeze(1)
+            g.mul_((cfg.max_grad_norm / (norms + 1e-6)).clamp(max=1.0).unsqueeze(1))
         if active is not None:
             active = active.to(device=g.device, dtype=torch.bool)
         if cfg.optimizer == "sgd":
-            delta = g * -cfg.learning_rate
+            delta = g.mul_(-cfg.learning_rate)
         else:
             b1, b2 = cfg.adam_betas
             step = self.step_count + 1 if active is None else self.step_count + active.long()
             stepf = step.to(torch.float64).clamp(min=1)
             step_size = (cfg.learning_rate / (1.0 - b1**stepf)).to(g.dtype).unsqueeze(1)
             bc2_sqrt = (1.0 - b2**stepf).sqrt().to(g.dtype).unsqueeze(1)
-            m = self.exp_avg.lerp(g, 1.0 - b1)
-            v = (self.exp_avg_sq * b2).addcmul_(g, g, value=1.0 - b2)
-            delta = m / (v.sqrt() / bc2_sqrt + cfg.adam_eps) * -step_size
             if active is None:
-                self.exp_avg, self.exp_avg_sq = m, v
+                m = self.exp_avg.lerp_(g, 1.0 - b1)
+                v = self.exp_avg_sq.mul_(b2).addcmul_(g, g, value=1.0 - b2)
             else:
+                m = self.exp_avg.lerp(g, 1.0 - b1)
+                v = (self.exp_avg_sq * b2).addcmul_(g, g, value=1.0 - b2)
                 a = active.unsqueeze(1)
                 self.exp_avg = torch.where(a, m, self.exp_avg)
                 self.exp_avg_sq = torch.where(a, v, self.exp_avg_sq)
+            # delta = m / (sqrt(v) / bc2_sqrt + eps) * -step_size, reusing g's buffer
+            denom = torch.sqrt(v, out=g).div_(bc2_sqrt).add_(cfg.adam_eps)
+            delta = torch.div(m, denom, out=denom).mul_(-step_size)
             self.step_count = step
         if active is not None:
-            delta = delta * active.unsqueeze(1).to(delta.dtype)
-        parts = [d.reshape(p.shape) for d, p in zip(delta.split(self._sizes, dim=1), self.params)]
+            delta.mul_(active.unsqueeze(1).to(delta.dtype))
+        parts = [d.view(p.shape) for d, p in zip(delta.split(self._sizes, dim=1), self.params)]
         torch._foreach_add_(self.params, parts)
         return norms
 

@@ -126,10 +126,40 @@ def batched_linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
     return y.reshape(p, *lead, w.shape[-1])
 
 
+class _RMSNorm(torch.autograd.Function):
+    """``x * rsqrt(mean(x^2) + eps) * (1 + scale)`` with a hand-written backward.
+
+    The forward is the same arithmetic as the obvious expression; the backward needs about half
+    of the full-size passes autograd would make through ``pow``, ``mean``, ``rsqrt`` and the
+    two products (it is differentiable, so second-order gradients still work).
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, scale: Tensor, eps: float) -> Tensor:  # type: ignore[override]
+        shape = (scale.shape[0],) + (1,) * (x.dim() - 2) + (scale.shape[-1],)
+        w = 1.0 + scale.view(shape)
+        r = torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps)
+        ctx.save_for_backward(x, scale, r)
+        ctx.eps = eps
+        return x * r * w
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, Tensor, None]:  # type: ignore[override]
+        x, scale, r = ctx.saved_tensors
+        if torch.is_grad_enabled():  # double backward: r must be a function of x in the graph
+            r = torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + ctx.eps)
+        shape = (scale.shape[0],) + (1,) * (x.dim() - 2) + (scale.shape[-1],)
+        gw = grad * (1.0 + scale.view(shape))
+        # d/dx_j of x_i r w_i: r gw_j - x_j r^3 mean_i(gw_i x_i)
+        coef = (gw * x).mean(dim=-1, keepdim=True) * r.pow(3)
+        grad_x = torch.addcmul(gw * r, x, coef, value=-1.0)
+        grad_scale = (grad * x * r).reshape(scale.shape[0], -1, scale.shape[-1]).sum(1)
+        return grad_x, grad_scale, None
+
+
 def rms_norm(x: Tensor, scale: Tensor, eps: float = 1e-6) -> Tensor:
     """Hawk's RMSNorm: ``x / rms(x) * (1 + scale)``; ``scale [P, d]`` (zero-initialised)."""
-    shape = (scale.shape[0],) + (1,) * (x.dim() - 2) + (scale.shape[-1],)
-    return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps) * (1.0 + scale.view(shape))
+    return _RMSNorm.apply(x, scale, eps)
 
 
 def broadcast_mask(mask: Tensor, like: Tensor) -> Tensor:
@@ -345,7 +375,13 @@ def readout_specs(width: int, num_actions: int) -> list[ParamSpec]:
 
 
 def apply_readouts(model: PolicyValueModel, features: Tensor) -> tuple[Tensor, Tensor]:
-    """``features [P, ..., width]`` -> ``(logits [P, ..., A], value [P, ...])``."""
-    logits = batched_linear(features, model.policy_w, model.policy_b)
-    value = batched_linear(features, model.value_w, model.value_b).squeeze(-1)
-    return logits, value
+    """``features [P, ..., width]`` -> ``(logits [P, ..., A], value [P, ...])``.
+
+    Policy and value readouts run as one matmul (their weights side by side).
+    """
+    a = model.num_actions
+    w = torch.cat([model.policy_w, model.value_w], dim=-1)
+    b = torch.cat([model.policy_b, model.value_b], dim=-1)
+    out = batched_linear(features, w, b)
+    logits, value = out.split([a, 1], dim=-1)
+    return logits, value.squeeze(-1)

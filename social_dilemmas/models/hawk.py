@@ -82,6 +82,37 @@ class _SqrtBoundDerivative(torch.autograd.Function):
         return grad / torch.sqrt(torch.clamp(4.0 * x, min=1.0 / _MAX_SQRT_GRADIENT**2))
 
 
+class _CausalConv(torch.autograd.Function):
+    """Depthwise causal conv over time without resets: ``out = b + sum_k ext[t + cw-1-k] * w[cw-1-k]``.
+
+    Same arithmetic as the tap loop of :meth:`HawkModel._conv`; the hand-written backward
+    accumulates the input gradient into one buffer instead of one zero-padded slice gradient
+    per tap (which autograd would build), the main cost of the conv's backward.
+    """
+
+    @staticmethod
+    def forward(ctx, ext: Tensor, w: Tensor, b: Tensor) -> Tensor:  # type: ignore[override]
+        cw = w.shape[1]
+        length = ext.shape[2] - (cw - 1)
+        ctx.save_for_backward(ext, w)
+        out = b[:, None, None, :]
+        for k in range(cw):  # tap k steps back multiplies w[cw-1-k]
+            out = torch.addcmul(out, ext[:, :, cw - 1 - k : cw - 1 - k + length], w[:, None, None, cw - 1 - k])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, Tensor, Tensor]:  # type: ignore[override]
+        ext, w = ctx.saved_tensors
+        cw = w.shape[1]
+        length = ext.shape[2] - (cw - 1)
+        grad_ext = torch.zeros_like(ext)
+        grad_w = torch.empty_like(w)
+        for j in range(cw):  # j = cw-1-k: window starts at j
+            grad_ext[:, :, j : j + length].addcmul_(grad, w[:, None, None, j])
+            grad_w[:, j] = (grad * ext[:, :, j : j + length]).sum((1, 2))
+        return grad_ext, grad_w, grad.sum((1, 2))
+
+
 def _ring(min_rad: float, max_rad: float, eps: float, g: torch.Generator, shape: tuple[int, ...]) -> Tensor:
     u = torch.rand(shape, generator=g, dtype=torch.float64)
     a_sq = min_rad**2 + eps + u * (max_rad**2 - min_rad**2)
@@ -205,22 +236,16 @@ class HawkModel(PolicyValueModel):
 
     # -- pieces ----------------------------------------------------------------------------
 
-    def _gate_weights(self) -> tuple[Tensor, Tensor]:
-        """Both block-diagonal gate layers as one dense ``[P, lru, 2 lru]`` weight and its bias.
+    def _dense_gate(self, w: Tensor) -> Tensor:
+        """A block-diagonal gate weight ``[P, H, bw, bw]`` as a dense ``[P, H*bw, H*bw]`` matrix.
 
         The block structure is kept by construction (off-diagonal blocks are constant zeros, so
-        they get no gradient); one dense matmul over 32 channels is cheaper than two
-        per-head einsums with their permutes.
+        they get no gradient); one dense matmul over 32 channels is cheaper than per-head
+        einsums with their permutes.
         """
-        p, hh, bw, _ = self.gate_x_w.shape
-        eye = torch.eye(hh, dtype=self.gate_x_w.dtype, device=self.gate_x_w.device)
-
-        def dense(w: Tensor) -> Tensor:  # [P, H, bw, bw] -> block-diagonal [P, H*bw, H*bw]
-            return torch.einsum("phij,hk->phikj", w, eye).reshape(p, hh * bw, hh * bw)
-
-        w = torch.cat([dense(self.gate_x_w), dense(self.gate_a_w)], dim=-1)
-        b = torch.cat([self.gate_x_b.reshape(p, -1), self.gate_a_b.reshape(p, -1)], dim=-1)
-        return w, b
+        p, hh, bw, _ = w.shape
+        eye = torch.eye(hh, dtype=w.dtype, device=w.device)
+        return torch.einsum("phij,hk->phikj", w, eye).reshape(p, hh * bw, hh * bw)
 
     def _conv(self, u: Tensor, buf: Tensor, pos: Tensor | None) -> tuple[Tensor, Tensor]:
         """Causal depthwise conv over time with ``buf`` holding the previous inputs.
@@ -231,6 +256,8 @@ class HawkModel(PolicyValueModel):
         cw, length = self.conv_width, u.shape[2]
         ext = torch.cat([buf, u], dim=2)  # [P, N, cw-1+L, lru]
         w = self.conv_w  # [P, cw, lru]
+        if pos is None:
+            return _CausalConv.apply(ext, w, self.conv_b), ext[:, :, ext.shape[2] - (cw - 1) :]
         out = self.conv_b[:, None, None, :]
         for k in range(cw):  # tap k steps back multiplies w[cw-1-k]
             window = ext[:, :, cw - 1 - k : cw - 1 - k + length]
@@ -260,17 +287,14 @@ class HawkModel(PolicyValueModel):
             start = torch.zeros((p, n, length), dtype=torch.bool, device=obs.device)
         start[:, :, 0] |= started[..., 0] <= 0  # a fresh carry starts a segment
 
-        lru, m = self.lru_width, self.mlp_width
         x = batched_linear(obs, self.embed_w, self.embed_b)
-        # recurrent block: the two input linears (and the two gates) run as one matmul each
+        # recurrent block. Each linear is its own matmul (no concatenated weights split after):
+        # a split's backward concatenates the gradients, a full extra pass over the activations.
         xn = rms_norm(x, self.norm1)
-        yu = batched_linear(
-            xn, torch.cat([self.lin_y_w, self.lin_x_w], -1), torch.cat([self.lin_y_b, self.lin_x_b], -1)
-        )
-        y = gelu(yu[..., :lru])
-        u, new_buf = self._conv(yu[..., lru:], buf, pos)
-        gates = torch.sigmoid(batched_linear(u, *self._gate_weights()))
-        gate_x, gate_a = gates[..., :lru], gates[..., lru:]
+        y = gelu(batched_linear(xn, self.lin_y_w, self.lin_y_b))
+        u, new_buf = self._conv(batched_linear(xn, self.lin_x_w, self.lin_x_b), buf, pos)
+        gate_x = torch.sigmoid(batched_linear(u, self._dense_gate(self.gate_x_w), self.gate_x_b.flatten(1)))
+        gate_a = torch.sigmoid(batched_linear(u, self._dense_gate(self.gate_a_w), self.gate_a_b.flatten(1)))
         # log a_t = -c r_t softplus(Lambda); the input is scaled by sqrt(1 - a_t^2) except at a segment start
         log_a = gate_a * (-self.c * F.softplus(self.a_param))[:, None, None, :]
         a = torch.exp(log_a)
@@ -283,10 +307,10 @@ class HawkModel(PolicyValueModel):
         x = x + batched_linear(hs * y, self.lin_out_w, self.lin_out_b)
         # gated MLP block
         xn = rms_norm(x, self.norm2)
-        gu = batched_linear(
-            xn, torch.cat([self.mlp_gate_w, self.mlp_up_w], -1), torch.cat([self.mlp_gate_b, self.mlp_up_b], -1)
+        hidden = gelu(batched_linear(xn, self.mlp_gate_w, self.mlp_gate_b)) * batched_linear(
+            xn, self.mlp_up_w, self.mlp_up_b
         )
-        x = x + batched_linear(gelu(gu[..., :m]) * gu[..., m:], self.mlp_down_w, self.mlp_down_b)
+        x = x + batched_linear(hidden, self.mlp_down_w, self.mlp_down_b)
         logits, value = apply_readouts(self, rms_norm(x, self.final_norm))
         return logits, value, (h_last, new_buf, torch.ones_like(started))
 

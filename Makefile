@@ -11,9 +11,14 @@ $(VENV)/.installed: pyproject.toml scripts/install.sh
 
 install: $(VENV)/.installed
 
-## The main job: a short demo on a fresh machine.
+## The main job on a fresh machine: an IPD match and a throughput figure, then a short
+## COALA-PPO run against naive learners that shows extortion on a CPU (a few minutes).
+DEMO_RUN ?= runs/demo-coala-ipd
 demo: install
 	$(PY) -m social_dilemmas.cli demo
+	$(PY) -m social_dilemmas.cli train coala --preset ipd-shaping-quick --iterations 60 --torch-threads 1 \
+		--run-dir $(DEMO_RUN)
+	$(PY) -m social_dilemmas.cli eval $(DEMO_RUN) --against naive
 
 ## The default test suite (slow learning checks excluded; run them with `make test-slow`).
 test: install

@@ -121,6 +121,64 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_overrides(rest: Sequence[str]) -> dict[str, str]:
+    """``["--learning-rate", "1e-3", "--seed=2", "--no-tensorboard"]`` -> a dict of strings."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(rest):
+        tok = rest[i]
+        if not tok.startswith("--") or tok == "--":
+            raise SystemExit(f"overrides must look like --key value or --key=value, got {tok!r}")
+        key = tok[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+        elif i + 1 < len(rest) and not rest[i + 1].startswith("--"):
+            i += 1
+            value = rest[i]
+        elif key.startswith("no-"):
+            key, value = key[3:], "false"
+        else:
+            value = "true"
+        out[key] = value
+        i += 1
+    return out
+
+
+#: Metrics worth a line of their own at the end of a run (when the algorithm logs them).
+_SUMMARY_KEYS = ("reward/ego", "reward/coplayer", "ipd/ego_defect_rate", "ipd/coplayer_defect_rate_last_episode")
+
+
+def _cmd_train(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    from social_dilemmas.baselines import coerce_overrides, preset_args, run
+
+    try:
+        overrides = coerce_overrides(args.algo, _parse_overrides(rest))
+        if args.resume:
+            overrides["resume"] = True
+        train_args = preset_args(args.preset, args.algo, **overrides)
+    except (ValueError, TypeError) as e:
+        raise SystemExit(str(e)) from None
+    result = run(train_args)
+    shown = [k for k in _SUMMARY_KEYS if k in result.final]
+    if shown:
+        print("final iteration: " + ", ".join(f"{k} {result.final[k]:.3f}" for k in shown))
+    print(json.dumps({"iterations_done": result.iterations_done, "checkpoint": str(result.checkpoint),
+                      "interrupted": result.interrupted, "final": result.final}))
+    return 130 if result.interrupted else 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from social_dilemmas.baselines import evaluate
+
+    try:
+        metrics = evaluate(args.checkpoint, args.against, seed=args.seed, episodes=args.episodes,
+                           device=args.device, greedy=args.greedy)
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        raise SystemExit(str(e)) from None
+    print(json.dumps(metrics))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``social-dilemmas`` command."""
     p = argparse.ArgumentParser(prog="social-dilemmas", description=__doc__)
@@ -150,12 +208,36 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="docs/figures", help="output directory")
     s.add_argument("--quick", action="store_true", help="scaled-down run (minutes on a laptop CPU)")
     s.set_defaults(fn=_cmd_reproduce)
+
+    s = sub.add_parser(
+        "train",
+        help="train a learner: social-dilemmas train ALGO --preset NAME [--key value ...]",
+        description="Any further --key value pair overrides a field of the preset's Args "
+        "(e.g. --iterations 50 --seed 2 --run-dir runs/x --device cuda).",
+    )
+    s.add_argument("algo", help="coala, coala-ppo, coala-a2c, batch-unaware, mfos, lola-dice, naive")
+    s.add_argument("--preset", required=True, help="ipd-shaping, ipd-mixed, cleanup-shaping, cleanup-mixed, *-quick")
+    s.add_argument("--resume", action="store_true", help="continue from the run directory's last checkpoint")
+    s.set_defaults(fn=_cmd_train, takes_rest=True)
+
+    s = sub.add_parser("eval", help="evaluate a checkpoint against a co-player pool")
+    s.add_argument("checkpoint", help="a checkpoint file or a run directory")
+    s.add_argument("--against", default="naive", help="naive, pool, agents, or a fixed strategy name")
+    s.add_argument("--seed", type=int, default=12345)
+    s.add_argument("--episodes", type=int, default=1, help="meta-episodes to average over")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--greedy", action="store_true", help="act greedily instead of sampling")
+    s.set_defaults(fn=_cmd_eval)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``social-dilemmas`` command."""
-    args = build_parser().parse_args(argv)
+    args, rest = build_parser().parse_known_args(argv)
+    if getattr(args, "takes_rest", False):
+        return int(args.fn(args, rest) or 0)
+    if rest:
+        raise SystemExit(f"unrecognized arguments: {' '.join(rest)}")
     return int(args.fn(args) or 0)
 
 

@@ -53,3 +53,39 @@ def test_demo_plays_a_full_match(capsys):
     # ALLC vs ALLD over the IPD's 10 rounds: S = -1 and T = 2 every round.
     assert "total: player_0 -10, player_1 +20" in out
     assert "env-steps/s" in out
+
+
+TINY = ["--iterations", "1", "--meta-batch", "2", "--batch-size", "2", "--num-inner-episodes", "2", "--no-progress",
+        "--no-tensorboard"]
+
+
+def test_train_then_resume_then_eval(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    assert main(["train", "coala", "--preset", "ipd-shaping-quick", "--run-dir", str(run_dir), *TINY]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["iterations_done"] == 1 and (run_dir / "checkpoint.pt").exists()
+    resumed = ["--iterations", "2", *TINY[2:]]
+    argv = ["train", "coala", "--preset", "ipd-shaping-quick", "--run-dir", str(run_dir), "--resume", *resumed]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["iterations_done"] == 2
+    assert main(["eval", str(run_dir), "--against", "always_defect"]) == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    # Against ALLD the co-player never cooperates, so the ego's reward is -1 per cooperation, 0 otherwise.
+    assert metrics["ipd/coplayer_defect_rate"] == 1.0
+    assert metrics["reward/ego"] == pytest.approx(-metrics["coplayer/ego_coop_rate"], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "coala", "--preset", "no-such-preset"], "unknown preset"),
+        (["train", "coala", "--preset", "ipd-shaping-quick", "--bogus", "1"], "unknown option"),
+        (["train", "coala", "--preset", "ipd-shaping-quick", "oops"], "--key value"),
+        (["eval", "/no/such/run"], "checkpoint"),
+        (["list", "--extra"], "unrecognized"),
+    ],
+)
+def test_train_and_eval_errors(argv, needle):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert needle in str(e.value)

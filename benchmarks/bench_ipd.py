@@ -40,7 +40,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--batch", type=int, default=8192)
     p.add_argument("--out", default=None)
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     core = bench_env("IPD-v0", args.batch, steps=500).as_dict()
     core_validated = bench_env("IPD-v0", args.batch, steps=500, validate=True).as_dict()
     bare = bare_torch_rate(args.batch)

@@ -65,6 +65,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise SystemExit(str(e)) from None
     device = _check_device(args.device)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
+        torch.set_num_threads(args.threads)
     results = []
     for b in _parse_batches(args.batch):
         r = bench_env(args.env_id, b, device=device, steps=args.steps, repeats=args.repeats, validate=args.validate)
@@ -200,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=int, default=200, help="timed steps per repeat")
     s.add_argument("--repeats", type=int, default=5, help="repeats; the median is reported")
     s.add_argument("--validate", action="store_true", help="include action validation in the timed loop")
+    s.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice)")
     s.add_argument("--out", help="also write the results as a JSON list to this file")
     s.set_defaults(fn=_cmd_bench)
 

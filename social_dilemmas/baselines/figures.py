@@ -1,0 +1,244 @@
+"""The paper's RL experiments (Fig. 5 IPD, Fig. 6 CleanUp-lite): run them, save curves, plot them.
+
+Each experiment trains several algorithms for several seeds from one preset and writes
+
+* ``<out_dir>/<name>.json``: every run's per-iteration curves of the experiment's metrics, the
+  per-algorithm mean and standard deviation over seeds of the last 10 iterations, the exact
+  command-line equivalent of every run and the scale (``quick`` = the ``*-quick`` presets);
+* ``<out_dir>/<name>.png`` (when matplotlib is installed): mean +- std over seeds per algorithm.
+
+``social-dilemmas reproduce fig5a [--quick]`` calls :func:`fig5a` and so on (the registry is
+:data:`social_dilemmas.reproduce.FIGURES`); from Python, :func:`run_experiment` takes the
+number of seeds, iterations and parallel worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: name -> preset, runs ``(label, algo, overrides)``, metrics to record, seeds.
+EXPERIMENTS: dict[str, dict[str, Any]] = {
+    "fig5a": {
+        "title": "IPD, pure shaping: reward per step against naive learners (paper Fig. 5A)",
+        "preset": "ipd-shaping",
+        "runs": [("COALA-PPO", "coala", {}), ("M-FOS", "mfos", {}), ("batch-unaware", "batch-unaware", {}),
+                 ("LOLA-DiCE", "lola-dice", {})],
+        "metrics": ["reward/ego", "reward/coplayer", "ipd/ego_defect_rate", "ipd/ego_defect_rate_first_episode",
+                    "ipd/ego_defect_rate_last_episode", "ipd/coplayer_defect_rate_last_episode"],
+        "plot": ["reward/ego", "ipd/coplayer_defect_rate_last_episode"],
+        "seeds": 5,
+        "quick_seeds": 3,
+    },
+    "fig5c": {
+        "title": "IPD, mixed pool: reward per step against the other learning agents (paper Fig. 5C)",
+        "preset": "ipd-mixed",
+        "runs": [("COALA-PPO", "coala", {}), ("M-FOS", "mfos", {}), ("batch-unaware", "batch-unaware", {}),
+                 ("COALA-PPO, no naive agents", "coala", {"p_naive": 0.0})],
+        "metrics": ["reward/vs_agents", "reward/vs_naive", "reward/ego", "ipd/ego_defect_rate"],
+        "plot": ["reward/vs_agents", "reward/vs_naive"],
+        "seeds": 5,
+        "quick_seeds": 2,
+    },
+    "fig6": {
+        "title": "CleanUp-lite, pure shaping (paper Fig. 6)",
+        "preset": "cleanup-shaping",
+        "runs": [("COALA-PPO", "coala", {}), ("M-FOS", "mfos", {}), ("batch-unaware", "batch-unaware", {})],
+        "metrics": ["reward/ego", "reward/coplayer", "game/cleaning_discrepancy", "game/cleaned/ego",
+                    "game/cleaned/coplayer", "game/zaps_received/ego", "game/zaps_given/ego", "game/pollution",
+                    "game/apples"],
+        "plot": ["reward/ego", "game/cleaning_discrepancy", "game/zaps_received/ego", "game/pollution",
+                 "game/apples"],
+        "seeds": 5,
+        "quick_seeds": 2,
+    },
+}
+
+
+def _one_run(job: dict[str, Any]) -> dict[str, Any]:
+    from social_dilemmas.baselines.dispatch import run  # noqa: PLC0415
+    from social_dilemmas.baselines.presets import preset_args  # noqa: PLC0415
+
+    args = preset_args(job["preset"], job["algo"], **job["overrides"])
+    t0 = time.perf_counter()
+    res = run(args)
+    curves = {m: [h.get(m, math.nan) for h in res.history] for m in job["metrics"]}
+    return {**job, "curves": curves, "seconds": time.perf_counter() - t0, "iterations_done": res.iterations_done}
+
+
+def _command(preset: str, algo: str, overrides: dict[str, Any]) -> str:
+    skip = ("progress", "run_dir", "tensorboard")
+    opts = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in overrides.items() if k not in skip)
+    return f"social-dilemmas train {algo} --preset {preset} {opts}".strip()
+
+
+def run_experiment(
+    name: str,
+    out_dir: str | Path,
+    quick: bool = True,
+    *,
+    seeds: int | None = None,
+    iterations: int | None = None,
+    jobs: int = 1,
+    torch_threads: int | None = 1,
+    plot: bool = True,
+    labels: list[str] | None = None,
+    merge: bool = False,
+) -> list[Path]:
+    """Run experiment ``name`` (a key of :data:`EXPERIMENTS`) and write its JSON (and PNG).
+
+    ``labels`` restricts the run to some algorithms; with ``merge=True`` their runs replace
+    those of the same label in an existing JSON (the other labels are kept).
+    """
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+    exp = EXPERIMENTS[name]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    preset = exp["preset"] + ("-quick" if quick else "")
+    n_seeds = seeds if seeds is not None else (exp["quick_seeds"] if quick else exp["seeds"])
+    jobs_list = []
+    for label, algo, extra in exp["runs"]:
+        if labels is not None and label not in labels:
+            continue
+        for seed in range(n_seeds):
+            overrides = {"seed": seed, "progress": False, "tensorboard": False, **extra}
+            if iterations is not None:
+                overrides["iterations"] = iterations
+            if torch_threads is not None:
+                overrides["torch_threads"] = torch_threads
+            jobs_list.append({"label": label, "algo": algo, "preset": preset, "overrides": overrides,
+                              "metrics": exp["metrics"], "seed": seed})
+    t0 = time.perf_counter()
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as ex:
+            results = list(ex.map(_one_run, jobs_list))
+    else:
+        results = [_one_run(j) for j in jobs_list]
+    json_path = out_dir / f"{name}{'_quick' if quick else ''}.json"
+    previous_seconds = 0.0
+    if merge and json_path.exists():
+        old = json.loads(json_path.read_text())
+        done = {r["label"] for r in results}
+        kept = [r for r in old["runs"] if r["label"] not in done]
+        for r in kept:
+            r.setdefault("preset", old["preset"])
+            r.setdefault("overrides", {})
+        results = kept + results
+        previous_seconds = float(old.get("wall_seconds", 0.0))
+    summary: dict[str, Any] = {}
+    for label, _, _ in exp["runs"]:
+        runs = [r for r in results if r["label"] == label]
+        summary[label] = {}
+        for m in exp["metrics"]:
+            finals = [_finite_mean(r["curves"][m][-10:]) for r in runs if r["curves"][m]]
+            finals = [f for f in finals if math.isfinite(f)]
+            if finals:
+                summary[label][m] = {"mean": float(np.mean(finals)), "std": float(np.std(finals)), "per_seed": finals}
+    payload = {
+        "experiment": name,
+        "title": exp["title"],
+        "preset": preset,
+        "scale": "quick (scaled down, see social_dilemmas/baselines/presets.py)" if quick else "paper",
+        "seeds": n_seeds,
+        "iterations": iterations,
+        "summary_last_10_iterations": summary,
+        "commands": sorted({_command(preset, r["algo"], r["overrides"]) for r in results if "seed" in r["overrides"]}
+                           | set(old_commands(json_path) if merge else [])),
+        "wall_seconds": previous_seconds + time.perf_counter() - t0,
+        "cpu_count": os.cpu_count(),
+        "runs": [{k: r[k] for k in ("label", "algo", "seed", "seconds", "iterations_done", "curves")} for r in results],
+    }
+    json_path.write_text(json.dumps(payload, indent=1))
+    files = [json_path]
+    if plot:
+        png = plot_experiment(json_path, out_dir / f"{name}{'_quick' if quick else ''}.png")
+        if png is not None:
+            files.append(png)
+    return files
+
+
+def _finite_mean(xs: list[float]) -> float:
+    vals = [float(x) for x in xs if x is not None and math.isfinite(float(x))]
+    return float(np.mean(vals)) if vals else math.nan
+
+
+def old_commands(json_path: Path) -> list[str]:
+    """The commands recorded in an existing experiment JSON (empty if none)."""
+    if not json_path.exists():
+        return []
+    return list(json.loads(json_path.read_text()).get("commands", []))
+
+
+def plot_experiment(json_path: str | Path, png_path: str | Path) -> Path | None:
+    """Mean +- std over seeds of each plotted metric, one panel per metric (None without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover
+        return None
+    data = json.loads(Path(json_path).read_text())
+    exp = EXPERIMENTS[data["experiment"]]
+    metrics = exp["plot"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        for label, _, _ in exp["runs"]:
+            curves = [r["curves"][m] for r in data["runs"] if r["label"] == label and r["curves"].get(m)]
+            if not curves:
+                continue
+            n = min(len(c) for c in curves)
+            arr = np.array([c[:n] for c in curves], dtype=float)
+            if not np.isfinite(arr).any():
+                continue  # e.g. reward/vs_naive of a pool without naive learners
+            arr = np.where(np.isfinite(arr), arr, np.nan)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean, std = np.nanmean(arr, 0), np.nanstd(arr, 0)
+            x = np.arange(1, n + 1)
+            ax.plot(x, mean, label=label)
+            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+        ax.set_title(m, fontsize=9)
+        ax.set_xlabel("training iteration")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{data['title']}\npreset {data['preset']}, {data['seeds']} seeds, mean ± std", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=110)
+    plt.close(fig)
+    return Path(png_path)
+
+
+def fig5a(out_dir: Path, quick: bool) -> list[Path]:
+    """Paper Fig. 5A: COALA-PPO vs M-FOS vs batch-unaware against naive learners in the IPD."""
+    return run_experiment("fig5a", out_dir, quick, jobs=2 if quick else 1)
+
+
+def fig5c(out_dir: Path, quick: bool) -> list[Path]:
+    """Paper Fig. 5C: mixed pool; the agents' reward against each other, and without naive agents."""
+    return run_experiment("fig5c", out_dir, quick, jobs=2 if quick else 1)
+
+
+def fig6(out_dir: Path, quick: bool) -> list[Path]:
+    """Paper Fig. 6: CleanUp-lite shaping (return, cleaning discrepancy, zapping, pollution, apples)."""
+    return run_experiment("fig6", out_dir, quick, jobs=2 if quick else 1)
+
+
+if __name__ == "__main__":  # python -m social_dilemmas.baselines.figures NAME OUT_DIR [seeds] [its|-] [jobs] [labels]
+    import sys
+
+    name, out = sys.argv[1], sys.argv[2]
+    s = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    its = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] != "-" else None
+    j = int(sys.argv[5]) if len(sys.argv) > 5 else 2
+    only = sys.argv[6].split(",") if len(sys.argv) > 6 else None
+    print(run_experiment(name, out, True, seeds=s, iterations=its, jobs=j, labels=only, merge=only is not None))

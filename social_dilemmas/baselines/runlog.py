@@ -1,0 +1,116 @@
+"""Run logs: a CSV of every iteration's metrics, TensorBoard when installed, a lazy tqdm bar.
+
+Metric names are stable strings (``reward/ego``, ``loss/policy``, ``perf/steps_per_second`` ...,
+listed in ``docs/coala.md``). A metric that first appears after the first row widens the CSV
+(earlier rows get empty cells, read back as NaN).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class RunLogger:
+    """Writes ``metrics.csv`` (and TensorBoard events) under ``run_dir``.
+
+    Args:
+        run_dir: the run's folder (created).
+        tensorboard: ``True`` to require TensorBoard, ``False`` to skip it, ``None`` to use it
+            when ``torch.utils.tensorboard`` imports.
+        resume_from: on resume, keep only CSV rows with ``iteration <= resume_from`` so the log
+            matches the checkpoint the run continues from.
+    """
+
+    def __init__(self, run_dir: str | Path, *, tensorboard: bool | None = None, resume_from: int | None = None):
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.csv_path = self.run_dir / "metrics.csv"
+        self._fields: list[str] | None = None
+        if resume_from is not None and self.csv_path.exists():
+            with open(self.csv_path, newline="") as f:
+                rows = list(csv.DictReader(f))
+            if rows:
+                self._fields = list(rows[0].keys())
+                keep = [r for r in rows if int(float(r["iteration"])) <= resume_from]
+                with open(self.csv_path, "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=self._fields)
+                    w.writeheader()
+                    w.writerows(keep)
+        elif self.csv_path.exists():
+            self.csv_path.unlink()
+        self._tb = None
+        if tensorboard is not False:
+            try:
+                from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415
+
+                self._tb = SummaryWriter(log_dir=str(self.run_dir / "tb"))
+            except Exception as e:  # pragma: no cover - depends on the environment
+                if tensorboard:
+                    raise ImportError(f"TensorBoard logging was requested but is unavailable: {e}") from e
+
+    def log(self, iteration: int, metrics: dict[str, float]) -> None:
+        row = {"iteration": iteration, **metrics}
+        if self._fields is None:
+            self._fields = list(row.keys())
+            with open(self.csv_path, "w", newline="") as f:
+                csv.DictWriter(f, fieldnames=self._fields).writeheader()
+        new = [k for k in row if k not in self._fields]
+        if new:  # a metric that first appears now: widen the file (earlier rows get empty cells)
+            with open(self.csv_path, newline="") as f:
+                rows = list(csv.DictReader(f))
+            self._fields = self._fields + new
+            with open(self.csv_path, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=self._fields)
+                w.writeheader()
+                w.writerows(rows)
+        with open(self.csv_path, "a", newline="") as f:
+            csv.DictWriter(f, fieldnames=self._fields, extrasaction="ignore").writerow(row)
+        if self._tb is not None:
+            for k, v in metrics.items():
+                if isinstance(v, (int, float)) and math.isfinite(float(v)):
+                    self._tb.add_scalar(k, float(v), iteration)
+
+    def close(self) -> None:
+        if self._tb is not None:
+            self._tb.flush()
+            self._tb.close()
+            self._tb = None
+
+
+def read_csv(path: str | Path) -> list[dict[str, float]]:
+    """The rows of a ``metrics.csv`` as floats (empty cells become NaN)."""
+    with open(path, newline="") as f:
+        return [{k: (float(v) if v not in ("", None) else math.nan) for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+class Progress:
+    """A tqdm bar with live reward and steps/s when tqdm is installed and enabled; else silent."""
+
+    def __init__(self, total: int, initial: int = 0, enabled: bool = True, desc: str = "train") -> None:
+        self._bar: Any = None
+        if enabled:
+            try:
+                from tqdm.auto import tqdm  # noqa: PLC0415
+
+                self._bar = tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True, file=sys.stderr)
+            except ImportError:  # pragma: no cover
+                self._bar = None
+
+    def update(self, metrics: dict[str, Any]) -> None:
+        if self._bar is None:
+            return
+        post = {}
+        for key, short in (("reward/ego", "reward"), ("reward/vs_agents", "vs_agents"),
+                           ("perf/steps_per_second", "steps/s")):
+            if key in metrics and math.isfinite(float(metrics[key])):
+                post[short] = f"{float(metrics[key]):.3g}"
+        self._bar.set_postfix(post, refresh=False)
+        self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

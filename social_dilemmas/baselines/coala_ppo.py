@@ -479,6 +479,34 @@ def check_resumable(args: Args, state: dict[str, Any]) -> None:
             f"{k}: checkpoint {saved[k]!r} vs now {now[k]!r}" for k in diff))
 
 
+def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, torch.Generator,
+                                      PolicyValueModel, torch.optim.Optimizer, int]:
+    """Seed everything, build the agents' model and optimiser, and restore them on ``resume``.
+
+    Returns ``(dims, run_dir, checkpoint_path, generator, model, optimizer, start_iteration)``;
+    shared by every trainer that checkpoints an agent model (COALA, LOLA-DiCE).
+    """
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed % (2**32))
+    dims = _probe_dims(args)
+    run_dir = Path(args.run_dir) if args.run_dir else None
+    ckpt_path = run_dir / CHECKPOINT_NAME if run_dir else None
+    generator = _make_generator(args)
+    model = build_model(args, dims["ego_obs_dim"], dims["num_actions"])
+    optimizer = make_optimizer(args, model)
+    start = 0
+    if args.resume:
+        if ckpt_path is None or not ckpt_path.exists():
+            raise FileNotFoundError(f"resume needs a checkpoint at {ckpt_path} (run_dir={args.run_dir!r})")
+        state = ckpt.load(ckpt_path, map_location=args.device)
+        check_resumable(args, state)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        ckpt.set_rng_state(state["rng"], generator)
+        start = int(state["iteration"])
+    return dims, run_dir, ckpt_path, generator, model, optimizer, start
+
+
 def train(args: Args) -> TrainResult:
     """Train ``args.population_size`` agents for ``args.iterations`` iterations (see :func:`_train`)."""
     before = torch.get_num_threads()
@@ -500,24 +528,7 @@ def _train(args: Args) -> TrainResult:
     :class:`~social_dilemmas.baselines.checkpoint.NonFiniteLossError` before the optimiser step
     and leaves the last good checkpoint untouched.
     """
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed % (2**32))
-    dims = _probe_dims(args)
-    run_dir = Path(args.run_dir) if args.run_dir else None
-    ckpt_path = run_dir / CHECKPOINT_NAME if run_dir else None
-    generator = _make_generator(args)
-    model = build_model(args, dims["ego_obs_dim"], dims["num_actions"])
-    optimizer = make_optimizer(args, model)
-    start = 0
-    if args.resume:
-        if ckpt_path is None or not ckpt_path.exists():
-            raise FileNotFoundError(f"resume needs a checkpoint at {ckpt_path} (run_dir={args.run_dir!r})")
-        state = ckpt.load(ckpt_path, map_location=args.device)
-        check_resumable(args, state)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        ckpt.set_rng_state(state["rng"], generator)
-        start = int(state["iteration"])
+    dims, run_dir, ckpt_path, generator, model, optimizer, start = init_learner(args)
     envs = build_envs(args, model)
     timer = Timer(model.device)
     for env in envs:

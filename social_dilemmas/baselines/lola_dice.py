@@ -34,28 +34,21 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch.func import functional_call
 
 from social_dilemmas.baselines import checkpoint as ckpt
 from social_dilemmas.baselines.coala_ppo import (
-    CHECKPOINT_NAME,
     Args,
     TrainResult,
     _checkpoint_state,
     _env_seed,
-    _make_generator,
-    _probe_dims,
     build_envs,
-    build_model,
-    check_resumable,
     clip_grad_norm_per_member,
-    make_optimizer,
+    init_learner,
     rollout_metrics,
 )
 from social_dilemmas.baselines.rollout import Timer, collect
@@ -255,24 +248,7 @@ def _train_lola(args: LolaArgs) -> TrainResult:
 
     if args.history:
         raise ValueError("LOLA-DiCE plays the raw game observation; history channels are not supported")
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed % (2**32))
-    dims = _probe_dims(args)
-    run_dir = Path(args.run_dir) if args.run_dir else None
-    ckpt_path = run_dir / CHECKPOINT_NAME if run_dir else None
-    generator = _make_generator(args)
-    model = build_model(args, dims["ego_obs_dim"], dims["num_actions"])
-    optimizer = make_optimizer(args, model)
-    start = 0
-    if args.resume:
-        if ckpt_path is None or not ckpt_path.exists():
-            raise FileNotFoundError(f"resume needs a checkpoint at {ckpt_path}")
-        state = ckpt.load(ckpt_path, map_location=args.device)
-        check_resumable(args, state)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        ckpt.set_rng_state(state["rng"], generator)
-        start = int(state["iteration"])
+    dims, run_dir, ckpt_path, generator, model, optimizer, start = init_learner(args)
     game = make_game(args.game, device=args.device, **dict(args.game_kwargs))
     naive_init = None
     if args.p_naive > 0:

@@ -15,8 +15,9 @@ Phases reported (seconds per iteration, from the trainer's own timers):
 
 Usage::
 
-    python benchmarks/bench_training.py                       # CPU, torch's default threads
-    python benchmarks/bench_training.py --threads 1 --iterations 2
+    python benchmarks/bench_training.py --iterations 3         # CPU, 1 torch thread (the trainer's default)
+    python benchmarks/bench_training.py --iterations 3 --threads 2 \
+        --out benchmarks/results/training_ipd_cpu_2threads.json
     python benchmarks/bench_training.py --device cuda --out benchmarks/results/training_ipd_gpu.json
 
 The first iteration includes one-time costs (allocations, kernel selection); the JSON records
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--preset", default="ipd-shaping")
     ap.add_argument("--algo", default="coala-ppo")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads (default: the trainer's auto rule, 1 on CPU; 0 = torch's default)")
     ap.add_argument("--iterations", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=1, help="iterations excluded from the median")
     ap.add_argument("--meta-batch", type=int, default=None, help="override (default: the preset's, 128)")
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
                   "sequence_length": args.num_inner_episodes * 10, "model": args.model,
                   "ppo_minibatches": args.ppo_nminibatches, "ppo_epochs": args.ppo_nepochs},
         "device": a.device if a.device == "cpu" else torch.cuda.get_device_name(0),
-        "torch_threads": torch.get_num_threads() if a.threads is None else a.threads,
+        "torch_threads": a.threads if a.threads is not None else (1 if a.device == "cpu" else torch.get_num_threads()),
         "cpu_count": os.cpu_count(),
         "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "torch": torch.__version__,
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
         "game_steps_per_second": steps / med["iteration"],
         "projected_3000_iterations_hours": 3000 * med["iteration"] / 3600,
         "wall_seconds_incl_setup": wall,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "command": "python benchmarks/bench_training.py " + " ".join(argv if argv is not None else []),
     }
     path = Path(a.out or f"benchmarks/results/training_ipd_{'cpu' if a.device == 'cpu' else 'gpu'}.json")

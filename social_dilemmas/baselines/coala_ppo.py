@@ -29,10 +29,12 @@ tables. Everything is seeded; ``resume`` continues bit-for-bit on the same devic
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -136,7 +138,8 @@ class Args:
     tensorboard: bool | None = None
     """None: log to TensorBoard when it is installed"""
     torch_threads: int | None = None
-    """CPU threads for torch during the run (None: torch's default); 1 is fastest on a busy 2-core CPU"""
+    """torch CPU threads during the run: None = auto (1 on a CPU device: measured ~5x faster than torch's
+    default on the 2-core machine, see docs/coala.md), 0 = torch's default, N = N threads"""
 
     def __post_init__(self) -> None:
         self.history = tuple(self.history)
@@ -469,6 +472,21 @@ RESUMABLE_CHANGES = frozenset({"iterations", "run_dir", "resume", "progress", "t
                                "torch_threads"})
 
 
+@contextlib.contextmanager
+def torch_threads(args: Args) -> Iterator[None]:
+    """Set torch's CPU thread count for a run (see :attr:`Args.torch_threads`), restore it after."""
+    before = torch.get_num_threads()
+    n = args.torch_threads
+    if n is None:
+        n = 1 if torch.device(args.device).type == "cpu" else 0
+    if n > 0:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def check_resumable(args: Args, state: dict[str, Any]) -> None:
     """Raise ``ValueError`` if ``args`` differ from the checkpoint's beyond :data:`RESUMABLE_CHANGES`."""
     saved = state["args"]
@@ -509,13 +527,8 @@ def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, 
 
 def train(args: Args) -> TrainResult:
     """Train ``args.population_size`` agents for ``args.iterations`` iterations (see :func:`_train`)."""
-    before = torch.get_num_threads()
-    if args.torch_threads is not None:
-        torch.set_num_threads(int(args.torch_threads))
-    try:
+    with torch_threads(args):
         return _train(args)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _train(args: Args) -> TrainResult:

@@ -155,6 +155,7 @@ def run_experiment(
         "commands": sorted({_command(preset, r["algo"], r["overrides"]) for r in results if "seed" in r["overrides"]}
                            | set(old_commands(json_path) if merge else [])),
         "wall_seconds": previous_seconds + time.perf_counter() - t0,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "cpu_count": os.cpu_count(),
         "runs": [{k: r[k] for k in ("label", "algo", "seed", "seconds", "iterations_done", "curves")} for r in results],
     }

@@ -50,6 +50,7 @@ from social_dilemmas.baselines.coala_ppo import (
     clip_grad_norm_per_member,
     init_learner,
     rollout_metrics,
+    torch_threads,
 )
 from social_dilemmas.baselines.rollout import Timer, collect
 from social_dilemmas.baselines.runlog import Progress, RunLogger
@@ -234,13 +235,8 @@ def _initial_opponents(args: LolaArgs, ego: PolicyValueModel, naive_init: Policy
 
 def train_lola(args: LolaArgs) -> TrainResult:
     """Train ``population_size`` LOLA-DiCE agents (same outputs and files as :func:`coala_ppo.train`)."""
-    before = torch.get_num_threads()
-    if args.torch_threads is not None:
-        torch.set_num_threads(int(args.torch_threads))
-    try:
+    with torch_threads(args):
         return _train_lola(args)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _train_lola(args: LolaArgs) -> TrainResult:

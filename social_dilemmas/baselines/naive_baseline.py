@@ -20,7 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from social_dilemmas.baselines.coala_ppo import Args, TrainResult, _env_seed, _probe_dims, rollout_metrics
+from social_dilemmas.baselines.coala_ppo import (
+    Args,
+    TrainResult,
+    _env_seed,
+    _probe_dims,
+    rollout_metrics,
+    torch_threads,
+)
 from social_dilemmas.baselines.rollout import Rollout
 from social_dilemmas.baselines.runlog import Progress, RunLogger
 from social_dilemmas.coplayers.naive import InnerEpisodeBatch, NaiveConfig, NaiveLearner
@@ -84,10 +91,7 @@ def run_naive(args: Args) -> TrainResult:
     from social_dilemmas.coplayers.pool import OpponentPool  # noqa: PLC0415
     from social_dilemmas.wrappers.shaping import ShapingMetaEnv  # noqa: PLC0415
 
-    before = torch.get_num_threads()
-    if args.torch_threads is not None:
-        torch.set_num_threads(int(args.torch_threads))
-    try:
+    with torch_threads(args):
         torch.manual_seed(args.seed)
         np.random.seed(args.seed % (2**32))
         dims = _probe_dims(args)
@@ -122,5 +126,3 @@ def run_naive(args: Args) -> TrainResult:
                 logger.close()
         return TrainResult(args=args, iterations_done=args.iterations, history=history, model=ego.model,
                            checkpoint=None)
-    finally:
-        torch.set_num_threads(before)

@@ -44,12 +44,12 @@ NOTES = (
 )
 
 
-def run(args: argparse.Namespace, model: str) -> dict:
+def run(args: argparse.Namespace, model: str, update_block: int | str | None) -> dict:
     from social_dilemmas.wrappers import ShapingMetaEnv
 
     env = ShapingMetaEnv(args.game, "naive", meta_batch=args.meta_batch, batch_size=args.batch_size,
                          num_inner_episodes=args.inner_episodes, device=args.device,
-                         coplayer_kwargs={"model": model}, validate=False, profile=True)
+                         coplayer_kwargs={"model": model, "update_block": update_block}, validate=False, profile=True)
     mb, b = env.meta_batch, env.batch_size
     gen = torch.Generator(device=env.device).manual_seed(0)
     length = env.meta_episode_length
@@ -79,6 +79,7 @@ def run(args: argparse.Namespace, model: str) -> dict:
     steps = mb * b * length
     return {
         "coplayer_model": model,
+        "update_block": update_block,
         "meta_episode_seconds": med["total"],
         "meta_episode_seconds_all": [r["total"] for r in runs],
         "warmup_meta_episode_seconds": warm["total"],
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", default=None,
                    help="comma-separated torch.set_num_threads values to run with (default: torch's choice)")
+    p.add_argument("--update-blocks", default="auto",
+                   help="comma-separated NaiveConfig.update_block values to compare: auto, none or an int")
     p.add_argument("--out", default=None, help="write the results JSON here")
     p.add_argument("--malloc", choices=("keep", "default"), default="keep",
                    help="keep: keep_freed_memory() (glibc reuses freed heap, no page faults per update); "
@@ -113,13 +116,14 @@ def main(argv: list[str] | None = None) -> dict:
     malloc_kept = keep_freed_memory() if args.malloc == "keep" else False
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     threads = [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]
+    blocks = [None if b == "none" else b if b == "auto" else int(b) for b in args.update_blocks.split(",")]
     results = []
     for n in threads:
         torch.set_num_threads(n)
         for m in (m.strip() for m in args.models.split(",")):
-            if m:
-                results.append({"torch_threads": n, **run(args, m)})
-                print(f"{m:8s} threads={n}: {results[-1]['game_steps_per_s']:,.0f} game steps/s, "
+            for blk in blocks if m else ():
+                results.append({"torch_threads": n, **run(args, m, blk)})
+                print(f"{m:8s} threads={n} update_block={blk}: {results[-1]['game_steps_per_s']:,.0f} game steps/s, "
                       f"split {', '.join(f'{k} {v:.0%}' for k, v in results[-1]['split_fraction'].items())}",
                       file=sys.stderr)
     out = {

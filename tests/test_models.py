@@ -603,3 +603,29 @@ def test_cuda_matches_cpu(kind):
     assert_carry_close(tuple(c.cpu() for c in c_gpu), c_cpu, atol=1e-4)
     l_step, _, _ = run_steps(g, obs.cuda(), g.initial_carry(5), reset.cuda())
     torch.testing.assert_close(l_step, l_gpu, atol=1e-5, rtol=1e-5)
+
+
+def test_member_view_shares_storage_and_gives_block_gradients():
+    from social_dilemmas.models import member_view
+
+    model = make_model("hawk", 3, 2, population=5, hidden=8, seed=0)
+    obs = torch.randn(5, 2, 4, 3)
+    full = [getattr(model, n) for n in model.param_names()]
+    loss = sum(o.pow(2).sum() for o in model(obs)[:2])
+    ref = torch.autograd.grad(loss, full, allow_unused=True)
+    view = member_view(model, 1, 4)
+    assert view.population == 3 and model.population == 5
+    sub = [getattr(view, n) for n in view.param_names()]
+    loss_v = sum(o.pow(2).sum() for o in view(obs[1:4])[:2])
+    got = torch.autograd.grad(loss_v, sub, allow_unused=True)
+    for n, g, r in zip(model.param_names(), got, ref):
+        if r is None:
+            assert g is None
+        else:
+            torch.testing.assert_close(g, r[1:4], msg=n)
+    with torch.no_grad():
+        model.embed_w[2].add_(1.0)  # in-place changes show through the view
+    assert torch.equal(view.embed_w[1], model.embed_w[2])
+    for bad in ((2, 2), (-1, 3), (0, 6)):
+        with pytest.raises(IndexError, match="start"):
+            member_view(model, *bad)

@@ -96,6 +96,8 @@ def assert_same_params(learner: NaiveLearner, refs, atol: float = 2e-5) -> None:
     "kind,overrides",
     [
         ("hawk", {}),
+        ("hawk", {"update_block": 2}),  # forward/backward over learner blocks [0:2], [2:3]
+        ("gru", {"update_block": 1}),
         ("gru", {}),
         ("tabular", {}),
         ("mlp", {"optimizer": "sgd", "learning_rate": 0.5}),
@@ -120,8 +122,9 @@ def test_batched_update_equals_one_learner_at_a_time_reference(kind, overrides):
     assert any(moved)
 
 
-def test_masked_update_leaves_inactive_learners_and_their_optimiser_untouched():
-    learner = NaiveLearner(OBS_DIM, A, meta_batch=3, model="mlp", population_size=3)
+@pytest.mark.parametrize("update_block", [None, 1])
+def test_masked_update_leaves_inactive_learners_and_their_optimiser_untouched(update_block):
+    learner = NaiveLearner(OBS_DIM, A, meta_batch=3, model="mlp", population_size=3, update_block=update_block)
     refs = reference_learners(learner)
     before = {n: getattr(learner.model, n)[1].clone() for n in learner.model.param_names()}
     active = torch.tensor([True, False, True])
@@ -201,6 +204,23 @@ def test_config_defaults_are_table_8_and_options_are_checked():
         NaiveConfig(discount=1.5)
     with pytest.raises(ValueError, match="meta_batch"):
         NaiveLearner(OBS_DIM, A, 0)
+    assert c.update_block == "auto"
+    for bad in (0, -2, "fast", 1.5):
+        with pytest.raises((ValueError, TypeError), match="update_block"):
+            NaiveConfig(update_block=bad)
+
+
+def test_update_blocks_follow_the_setting_and_share_the_learners_storage():
+    learner = NaiveLearner(OBS_DIM, A, meta_batch=7, model="hawk", population_size=2, update_block=3)
+    blocks = learner._update_blocks(40)
+    assert [(a, b) for a, b, _ in blocks] == [(0, 2), (2, 5), (5, 7)]  # balanced, covering all learners
+    for a, b, view in blocks:
+        assert view.population == b - a
+        assert view.embed_w.data_ptr() == learner.model.embed_w[a].data_ptr()
+    auto = NaiveLearner(OBS_DIM, A, meta_batch=128, model="hawk", population_size=2)
+    sizes = [b - a for a, b, _ in auto._update_blocks(16 * 10)]  # paper IPD scale: 128 x 16 x 10 tokens
+    assert sum(sizes) == 128 and 1 < len(sizes) < 128 and max(sizes) - min(sizes) <= 1
+    assert [(a, b) for a, b, _ in NaiveLearner(OBS_DIM, A, 4, update_block=None)._update_blocks(10**6)] == [(0, 4)]
 
 
 # ----------------------------------------------------------------------------- learning in the IPD

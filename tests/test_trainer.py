@@ -363,6 +363,18 @@ def test_run_experiment_writes_summary_json_and_plot(tmp_path, monkeypatch):
     data = json.loads(files[0].read_text())
     assert data["summary_last_10_iterations"]["M-FOS"]["reward/ego"]["per_seed"] == [0.5]
     assert len(data["summary_last_10_iterations"]["COALA-PPO"]["reward/ego"]["per_seed"]) == 2
+    with pytest.raises(ValueError, match="labels must be"):
+        figures.run_experiment("fig5a", tmp_path, labels=["COALA"], plot=False)  # not a label of fig5a
+    # with run_root every run gets its own run_dir, resumed when a checkpoint is already there
+    seen = []
+    monkeypatch.setattr(figures, "_one_run", lambda job: seen.append(job["overrides"]) or fake_run(job))
+    (tmp_path / "runs" / "m-fos" / "seed0").mkdir(parents=True)
+    (tmp_path / "runs" / "m-fos" / "seed0" / "checkpoint.pt").write_bytes(b"")
+    figures.run_experiment("fig5a", tmp_path, seeds=2, labels=["M-FOS"], merge=True, plot=False,
+                           run_root=tmp_path / "runs")
+    assert [(o["run_dir"], o["resume"]) for o in seen] == [
+        (str(tmp_path / "runs" / "m-fos" / "seed0"), True), (str(tmp_path / "runs" / "m-fos" / "seed1"), False)]
+    assert all("--run-dir" not in c and "--resume" not in c for c in json.loads(files[0].read_text())["commands"])
 
 
 def test_run_logger_widens_the_csv_for_late_metrics(tmp_path):
@@ -378,3 +390,16 @@ def test_run_logger_widens_the_csv_for_late_metrics(tmp_path):
     resumed = RunLogger(tmp_path, tensorboard=False, resume_from=1)
     resumed.close()
     assert [r["iteration"] for r in read_csv(tmp_path / "metrics.csv")] == [1]
+
+
+def test_experiment_run_reads_every_iteration_back_from_its_run_dir_after_a_resume(tmp_path):
+    from social_dilemmas.baselines.figures import _one_run
+
+    small = {"meta_batch": 2, "batch_size": 2, "num_inner_episodes": 2, "progress": False, "tensorboard": False,
+             "run_dir": str(tmp_path / "run"), "checkpoint_every": 1, "seed": 0}
+    job = {"label": "COALA-PPO", "algo": "coala", "preset": "ipd-shaping-quick", "metrics": ["reward/ego"], "seed": 0}
+    first = _one_run({**job, "overrides": {**small, "iterations": 2}})
+    resumed = _one_run({**job, "overrides": {**small, "iterations": 3, "resume": True}})
+    assert len(first["curves"]["reward/ego"]) == 2
+    assert len(resumed["curves"]["reward/ego"]) == 3  # the two iterations before the resume are kept
+    assert resumed["curves"]["reward/ego"][:2] == first["curves"]["reward/ego"]

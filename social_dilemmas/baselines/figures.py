@@ -71,12 +71,17 @@ def _one_run(job: dict[str, Any]) -> dict[str, Any]:
     args = preset_args(job["preset"], job["algo"], **job["overrides"])
     t0 = time.perf_counter()
     res = run(args)
-    curves = {m: [h.get(m, math.nan) for h in res.history] for m in job["metrics"]}
+    history = res.history
+    if args.run_dir and (Path(args.run_dir) / "metrics.csv").exists():
+        from social_dilemmas.baselines.runlog import read_csv  # noqa: PLC0415
+
+        history = read_csv(Path(args.run_dir) / "metrics.csv")  # every iteration, also of a resumed run
+    curves = {m: [h.get(m, math.nan) for h in history] for m in job["metrics"]}
     return {**job, "curves": curves, "seconds": time.perf_counter() - t0, "iterations_done": res.iterations_done}
 
 
 def _command(preset: str, algo: str, overrides: dict[str, Any]) -> str:
-    skip = ("progress", "run_dir", "tensorboard")
+    skip = ("progress", "run_dir", "resume", "tensorboard")
     opts = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in overrides.items() if k not in skip)
     return f"social-dilemmas train {algo} --preset {preset} {opts}".strip()
 
@@ -93,15 +98,21 @@ def run_experiment(
     plot: bool = True,
     labels: list[str] | None = None,
     merge: bool = False,
+    run_root: str | Path | None = None,
 ) -> list[Path]:
     """Run experiment ``name`` (a key of :data:`EXPERIMENTS`) and write its JSON (and PNG).
 
     ``labels`` restricts the run to some algorithms; with ``merge=True`` their runs replace
-    those of the same label in an existing JSON (the other labels are kept).
+    those of the same label in an existing JSON (the other labels are kept). With ``run_root``
+    every run keeps its ``metrics.csv``, ``args.json`` and checkpoint in
+    ``<run_root>/<label>/seed<k>`` (watch progress there; a killed experiment's runs resume).
     """
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
+    known = [label for label, _, _ in exp["runs"]]
+    if labels is not None and (not labels or set(labels) - set(known)):
+        raise ValueError(f"labels must be a non-empty subset of {known}; got {labels}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     preset = exp["preset"] + ("-quick" if quick else "")
@@ -116,6 +127,10 @@ def run_experiment(
                 overrides["iterations"] = iterations
             if torch_threads is not None:
                 overrides["torch_threads"] = torch_threads
+            if run_root is not None:
+                run_dir = Path(run_root) / _slug(label) / f"seed{seed}"
+                overrides["run_dir"] = str(run_dir)
+                overrides["resume"] = (run_dir / "checkpoint.pt").exists()
             jobs_list.append({"label": label, "algo": algo, "preset": preset, "overrides": overrides,
                               "metrics": exp["metrics"], "seed": seed})
     t0 = time.perf_counter()
@@ -166,6 +181,10 @@ def run_experiment(
         if png is not None:
             files.append(png)
     return files
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
 
 
 def _finite_mean(xs: list[float]) -> float:
@@ -234,12 +253,14 @@ def fig6(out_dir: Path, quick: bool) -> list[Path]:
     return run_experiment("fig6", out_dir, quick, jobs=2 if quick else 1)
 
 
-if __name__ == "__main__":  # python -m social_dilemmas.baselines.figures NAME OUT_DIR [seeds] [its|-] [jobs] [labels]
+# python -m social_dilemmas.baselines.figures NAME OUT_DIR [seeds] [its|-] [jobs] [LABEL ...]
+if __name__ == "__main__":
     import sys
 
     name, out = sys.argv[1], sys.argv[2]
     s = int(sys.argv[3]) if len(sys.argv) > 3 else None
     its = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] != "-" else None
     j = int(sys.argv[5]) if len(sys.argv) > 5 else 2
-    only = sys.argv[6].split(",") if len(sys.argv) > 6 else None
-    print(run_experiment(name, out, True, seeds=s, iterations=its, jobs=j, labels=only, merge=only is not None))
+    only = [a for a in sys.argv[6:] if a != "-"] or None  # one label per argument (labels may hold commas)
+    print(run_experiment(name, out, True, seeds=s, iterations=its, jobs=j, labels=only, merge=only is not None,
+                         run_root=Path(out) / "runs"))

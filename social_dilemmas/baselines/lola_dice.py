@@ -54,9 +54,9 @@ from social_dilemmas.baselines.coala_ppo import (
 )
 from social_dilemmas.baselines.rollout import Timer, collect
 from social_dilemmas.baselines.runlog import Progress, RunLogger
-from social_dilemmas.coplayers.agent import population_like
 from social_dilemmas.models import PolicyValueModel, make_model
 from social_dilemmas.models.functional import sample_actions_from_uniforms
+from social_dilemmas.models.population import population_like
 
 
 @dataclass

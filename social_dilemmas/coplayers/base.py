@@ -17,6 +17,10 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 import torch
+from torch import Tensor
+
+from social_dilemmas.models.base import PolicyValueModel
+from social_dilemmas.models.population import parameter_vector
 
 
 @runtime_checkable
@@ -51,3 +55,43 @@ class LearningCoPlayer(CoPlayer, Protocol):
     def update(self, episodes: Any) -> dict[str, torch.Tensor]:
         """Learn from a batch of finished episodes; returns scalar diagnostics."""
         ...
+
+
+class SlotModelPolicy:
+    """Shared acting code of co-players backed by a population model, one member per slot.
+
+    Subclasses set ``model`` (a :class:`~social_dilemmas.models.PolicyValueModel` with
+    ``P = meta_batch``), ``meta_batch`` and ``num_actions``. Observations arrive flattened
+    slot-major as ``[meta_batch * B, obs_dim]`` (row ``j * B + b`` is game ``b`` of slot ``j``)
+    and member ``j`` acts for slot ``j``.
+    """
+
+    model: PolicyValueModel
+    meta_batch: int
+    num_actions: int
+
+    def initial_memory(self, batch_size: int, device: torch.device | None = None) -> Any:
+        return self.model.initial_carry(self._per_slot(batch_size), device)
+
+    @torch.no_grad()
+    def action_logits(self, obs: Tensor, memory: Any) -> tuple[Tensor, Any]:
+        """``obs [meta_batch * B, obs_dim]`` -> ``(logits [meta_batch * B, A], memory)``."""
+        b = self._per_slot(obs.shape[0])
+        logits, _, memory = self.model.step(obs.reshape(self.meta_batch, b, -1), memory)
+        return logits.reshape(obs.shape[0], -1), memory
+
+    def action_probs(self, obs: Tensor, memory: Any) -> tuple[Tensor, Any]:
+        logits, memory = self.action_logits(obs, memory)
+        return torch.softmax(logits, dim=-1), memory
+
+    def reset_memory(self, memory: Any, mask: Tensor) -> Any:
+        return self.model.reset_carry(memory, mask.reshape(self.meta_batch, self._per_slot(mask.shape[0])))
+
+    def parameter_vector(self) -> Tensor:
+        """``[meta_batch, K]`` the flattened parameters playing in each slot (privileged obs)."""
+        return parameter_vector(self.model)
+
+    def _per_slot(self, n: int) -> int:
+        if n % self.meta_batch:
+            raise ValueError(f"batch of {n} sub-environments is not a multiple of meta_batch={self.meta_batch}")
+        return n // self.meta_batch

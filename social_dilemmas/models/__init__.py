@@ -33,6 +33,7 @@ import torch
 from social_dilemmas.core.validation import check_positive_int
 from social_dilemmas.models.base import Carry, PolicyValueModel, member_seed, resolve_seed
 from social_dilemmas.models.functional import log_probs_entropy, probs, sample_actions, sample_actions_from_uniforms
+from social_dilemmas.models.population import copy_members_, member_view, parameter_vector, population_like
 
 #: kind -> "module:Class" (imported on first use).
 MODEL_KINDS: dict[str, str] = {
@@ -94,10 +95,14 @@ __all__ = [
     "MODEL_KINDS",
     "Carry",
     "PolicyValueModel",
+    "copy_members_",
     "log_probs_entropy",
     "make_model",
     "member_seed",
+    "member_view",
     "model_class",
+    "parameter_vector",
+    "population_like",
     "probs",
     "resolve_seed",
     "sample_actions",

@@ -1,8 +1,9 @@
 """Throughput of the co-player shaping meta-environment at the paper's IPD scale.
 
 Measures whole meta-episodes (``meta_batch`` co-players x ``B`` games x ``M`` inner episodes x
-``T`` steps) with a random ego and reports, as medians over ``--repeats`` meta-episodes after one
-warm-up meta-episode:
+``T`` steps) with a random ego (``--ego random``: the environment alone) or a Hawk policy acting
+for the ego (``--ego hawk``: what the paper's learner adds while it plays) and reports, as
+medians over ``--repeats`` meta-episodes after one warm-up meta-episode:
 
 * ``game_steps_per_s``: individual game steps (``meta_batch * B * M * T`` per meta-episode) per
   second — the "env-steps/s" of the other benchmarks;
@@ -10,7 +11,7 @@ warm-up meta-episode:
 * the split of the wall time between ``game_step`` (the batched game core), ``coplayer_act``
   (co-player forward + sampling), ``coplayer_update`` (the naive learners' A2C updates at the
   ``M - 1`` inner boundaries), ``other`` (bookkeeping, observation assembly) and ``ego``
-  (drawing the random ego actions, outside the env).
+  (choosing the ego actions, outside the env).
 
 Paper scale (default): meta_batch 128, B 16, M 20, T 10, Hawk naive learners (Table 8).
 
@@ -45,6 +46,8 @@ NOTES = (
 
 
 def run(args: argparse.Namespace, model: str, update_block: int | str | None) -> dict:
+    from social_dilemmas.models import make_model
+    from social_dilemmas.models.functional import sample_actions
     from social_dilemmas.wrappers import ShapingMetaEnv
 
     env = ShapingMetaEnv(args.game, "naive", meta_batch=args.meta_batch, batch_size=args.batch_size,
@@ -53,16 +56,31 @@ def run(args: argparse.Namespace, model: str, update_block: int | str | None) ->
     mb, b = env.meta_batch, env.batch_size
     gen = torch.Generator(device=env.device).manual_seed(0)
     length = env.meta_episode_length
+    obs_dim = int(env.observation_space.shape[-1])
+    ego_net = None
+    if args.ego == "hawk":  # the paper's learner: one Hawk network acting on all games, memory kept all meta-episode
+        ego_net = make_model("hawk", obs_dim, env.num_actions, population=1, hidden=32, seed=0, device=env.device)
+        ego_net.requires_grad_(False)
 
-    def meta_episode() -> dict[str, float]:
+    current = {"obs": None}
+
+    def meta_episode() -> dict[str, float]:  # the env autoresets at the meta-episode end
         before = env.timings
         t_ego = 0.0
         t0 = time.perf_counter()
+        obs = current["obs"]
+        carry = ego_net.initial_carry(mb * b) if ego_net is not None else None
         for _ in range(length):
             te = time.perf_counter()
-            a = torch.randint(0, env.num_actions, (mb, b), generator=gen, device=env.device)
+            if ego_net is None:
+                a = torch.randint(0, env.num_actions, (mb, b), generator=gen, device=env.device)
+            else:
+                with torch.no_grad():
+                    logits, _, carry = ego_net.step(obs.reshape(1, mb * b, -1).float(), carry)
+                a = sample_actions(logits[0], gen).reshape(mb, b)
             t_ego += time.perf_counter() - te
-            env.step(a)
+            obs = env.step(a).obs
+        current["obs"] = obs
         if env.device.type == "cuda":
             torch.cuda.synchronize()
         total = time.perf_counter() - t0
@@ -72,12 +90,13 @@ def run(args: argparse.Namespace, model: str, update_block: int | str | None) ->
         split["total"] = total
         return split
 
-    env.reset(seed=0)
+    current["obs"] = env.reset(seed=0)
     warm = meta_episode()
     runs = [meta_episode() for _ in range(args.repeats)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     steps = mb * b * length
     return {
+        "ego": args.ego,
         "coplayer_model": model,
         "update_block": update_block,
         "meta_episode_seconds": med["total"],
@@ -104,6 +123,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", default=None,
                    help="comma-separated torch.set_num_threads values to run with (default: torch's choice)")
+    p.add_argument("--ego", choices=("random", "hawk"), default="random",
+                   help="random: uniform ego actions (the environment alone); hawk: a Hawk policy (the paper's "
+                        "learner's network) acts for the ego with memory over the whole meta-episode")
     p.add_argument("--update-blocks", default="auto",
                    help="comma-separated NaiveConfig.update_block values to compare: auto, none or an int")
     p.add_argument("--out", default=None, help="write the results JSON here")
@@ -129,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = {
         "benchmark": "meta_env",
         "command": "python benchmarks/bench_meta_env.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "config": {"game": args.game, "meta_batch": args.meta_batch, "batch_size": args.batch_size,
+        "config": {"ego": args.ego, "game": args.game, "meta_batch": args.meta_batch, "batch_size": args.batch_size,
                    "inner_episodes": args.inner_episodes, "device": args.device, "repeats": args.repeats,
                    "keep_freed_memory": malloc_kept},
         "machine": {

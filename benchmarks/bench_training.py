@@ -51,7 +51,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--warmup", type=int, default=1, help="iterations excluded from the median")
     ap.add_argument("--meta-batch", type=int, default=None, help="override (default: the preset's, 128)")
     ap.add_argument("--out", default=None, help="JSON path (default: benchmarks/results/training_ipd_<device>.json)")
+    ap.add_argument("--malloc", choices=("keep", "default"), default="default",
+                    help="keep: social_dilemmas.core.memory.keep_freed_memory() first; default: the C library's")
     a = ap.parse_args(argv)
+    from social_dilemmas.core.memory import keep_freed_memory  # noqa: PLC0415
+
+    malloc_kept = keep_freed_memory() if a.malloc == "keep" else False
 
     overrides = {"iterations": a.iterations, "progress": False, "tensorboard": False, "device": a.device,
                  "torch_threads": a.threads}
@@ -80,6 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
         "device": a.device if a.device == "cpu" else torch.cuda.get_device_name(0),
         "torch_threads": a.threads if a.threads is not None else (1 if a.device == "cpu" else torch.get_num_threads()),
         "cpu_count": os.cpu_count(),
+        "keep_freed_memory": malloc_kept,
         "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "torch": torch.__version__,
         "python": platform.python_version(),

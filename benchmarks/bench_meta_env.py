@@ -36,16 +36,17 @@ PHASES = ("game_step", "coplayer_act", "coplayer_update", "other", "ego")
 NOTES = (
     "coplayer_update = the M-1 batched A2C steps per meta-episode: one sequence-mode forward plus one backward "
     "of the naive networks over the same B*T tokens per slot that acting already ran forward, plus one flat "
-    "Adam step; no Python loop over learners or time. It therefore costs about 2-3x the acting forward and is "
-    "the largest share in this benchmark, whose ego is a random policy with no network; in training, the ego's "
-    "own acting and PPO epochs come on top. On a shared machine the numbers move with its load: see "
-    "machine.load_average_* (2-core CPU, other jobs running); torch_threads=1 is faster there than 2. "
+    "Adam step; no Python loop over learners or time. That is the least work an A2C step needs (about 2.3x a "
+    "no-grad sequence forward), so an update costs about 1.7x the acting of its inner episode. With a random "
+    "ego (the environment alone) the updates are therefore the largest share; with the paper's Hawk learner "
+    "acting for the ego (--ego hawk) they are under half, and inside a training iteration (PPO epochs on top) "
+    "about a sixth. Numbers move with the machine's load: see machine.load_average_*. "
     "config.keep_freed_memory: social_dilemmas.core.memory.keep_freed_memory() was applied (--malloc keep, the "
     "default), so freed activations are reused instead of page-faulted in again at every update."
 )
 
 
-def run(args: argparse.Namespace, model: str, update_block: int | str | None) -> dict:
+def run(args: argparse.Namespace, model: str, update_block: int | None) -> dict:
     from social_dilemmas.models import make_model
     from social_dilemmas.models.functional import sample_actions
     from social_dilemmas.wrappers import ShapingMetaEnv
@@ -126,8 +127,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--ego", choices=("random", "hawk"), default="random",
                    help="random: uniform ego actions (the environment alone); hawk: a Hawk policy (the paper's "
                         "learner's network) acts for the ego with memory over the whole meta-episode")
-    p.add_argument("--update-blocks", default="auto",
-                   help="comma-separated NaiveConfig.update_block values to compare: auto, none or an int")
+    p.add_argument("--update-blocks", default="none",
+                   help="comma-separated NaiveConfig.update_block values to compare: none or an int")
     p.add_argument("--out", default=None, help="write the results JSON here")
     p.add_argument("--malloc", choices=("keep", "default"), default="keep",
                    help="keep: keep_freed_memory() (glibc reuses freed heap, no page faults per update); "
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     malloc_kept = keep_freed_memory() if args.malloc == "keep" else False
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     threads = [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]
-    blocks = [None if b == "none" else b if b == "auto" else int(b) for b in args.update_blocks.split(",")]
+    blocks = [None if b == "none" else int(b) for b in args.update_blocks.split(",")]
     results = []
     for n in threads:
         torch.set_num_threads(n)

@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--warmup", type=int, default=1, help="iterations excluded from the median")
     ap.add_argument("--meta-batch", type=int, default=None, help="override (default: the preset's, 128)")
     ap.add_argument("--out", default=None, help="JSON path (default: benchmarks/results/training_ipd_<device>.json)")
-    ap.add_argument("--malloc", choices=("keep", "default"), default="default",
-                    help="keep: social_dilemmas.core.memory.keep_freed_memory() first; default: the C library's")
+    ap.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                    help="keep (as the social-dilemmas command does): keep_freed_memory() first; default: glibc's own")
     a = ap.parse_args(argv)
     from social_dilemmas.core.memory import keep_freed_memory  # noqa: PLC0415
 

@@ -186,6 +186,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``social-dilemmas`` command."""
     p = argparse.ArgumentParser(prog="social-dilemmas", description=__doc__)
+    p.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                   help="keep (default): let this process reuse freed memory instead of returning it to the OS "
+                        "(glibc only; about 8%% faster training on a CPU, see social_dilemmas.core.memory); "
+                        "default: the C library's own settings")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", help="print every registered id with a one-line description")
@@ -239,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``social-dilemmas`` command."""
     args, rest = build_parser().parse_known_args(argv)
+    if args.malloc == "keep":  # the command owns its process, so a process-wide allocator option is fine here
+        from social_dilemmas.core.memory import keep_freed_memory
+
+        keep_freed_memory()
     if getattr(args, "takes_rest", False):
         return int(args.fn(args, rest) or 0)
     if rest:

@@ -89,3 +89,16 @@ def test_train_and_eval_errors(argv, needle):
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert needle in str(e.value)
+
+
+@pytest.mark.parametrize("argv,calls", [(["list"], 1), (["--malloc", "default", "list"], 0)])
+def test_malloc_option_decides_whether_freed_memory_is_kept(argv, calls, monkeypatch, capsys):
+    import social_dilemmas.core.memory as memory
+
+    seen = []
+    monkeypatch.setattr(memory, "keep_freed_memory", lambda: seen.append(True) or True)
+    assert main(argv) == 0
+    assert len(seen) == calls
+    with pytest.raises(SystemExit):
+        main(["--malloc", "sometimes", "list"])
+    assert "keep" in capsys.readouterr().err

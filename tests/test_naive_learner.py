@@ -204,7 +204,7 @@ def test_config_defaults_are_table_8_and_options_are_checked():
         NaiveConfig(discount=1.5)
     with pytest.raises(ValueError, match="meta_batch"):
         NaiveLearner(OBS_DIM, A, 0)
-    assert c.update_block == "auto"
+    assert c.update_block is None
     for bad in (0, -2, "fast", 1.5):
         with pytest.raises((ValueError, TypeError), match="update_block"):
             NaiveConfig(update_block=bad)
@@ -212,15 +212,13 @@ def test_config_defaults_are_table_8_and_options_are_checked():
 
 def test_update_blocks_follow_the_setting_and_share_the_learners_storage():
     learner = NaiveLearner(OBS_DIM, A, meta_batch=7, model="hawk", population_size=2, update_block=3)
-    blocks = learner._update_blocks(40)
+    blocks = learner._update_blocks()
     assert [(a, b) for a, b, _ in blocks] == [(0, 2), (2, 5), (5, 7)]  # balanced, covering all learners
     for a, b, view in blocks:
         assert view.population == b - a
         assert view.embed_w.data_ptr() == learner.model.embed_w[a].data_ptr()
-    auto = NaiveLearner(OBS_DIM, A, meta_batch=128, model="hawk", population_size=2)
-    sizes = [b - a for a, b, _ in auto._update_blocks(16 * 10)]  # paper IPD scale: 128 x 16 x 10 tokens
-    assert sum(sizes) == 128 and 1 < len(sizes) < 128 and max(sizes) - min(sizes) <= 1
-    assert [(a, b) for a, b, _ in NaiveLearner(OBS_DIM, A, 4, update_block=None)._update_blocks(10**6)] == [(0, 4)]
+    assert [(a, b) for a, b, _ in NaiveLearner(OBS_DIM, A, 4)._update_blocks()] == [(0, 4)]  # default: one block
+    assert [(a, b) for a, b, _ in NaiveLearner(OBS_DIM, A, 4, update_block=9)._update_blocks()] == [(0, 4)]
 
 
 # ----------------------------------------------------------------------------- learning in the IPD

@@ -68,9 +68,6 @@ __all__ = [
 #: Random stream (of the meta-env's per-slot RNG) from which a slot draws its naive init.
 NAIVE_INIT_STREAM = 300
 
-#: CPU update block size in activations (learners x B x T x width), see ``NaiveConfig.update_block``.
-_UPDATE_BLOCK_ACTIVATIONS = 1 << 18
-
 
 @dataclass(frozen=True)
 class InnerEpisodeBatch:
@@ -115,12 +112,12 @@ class NaiveConfig:
         entropy_coef: weight of the entropy bonus.
         max_grad_norm: per-learner global gradient-norm clip (``None``: no clipping).
         normalize_advantages: normalise advantages per learner.
-        update_block: a speed knob, not a hyperparameter: the update's forward and backward run
-            over blocks of this many learners at a time (same result to float round-off).
-            ``"auto"``: on the CPU, blocks of about ``2**18`` activations (learners x ``B`` x
-            ``T`` x width) so that a block's intermediates stay in cache (about 20 % faster at
-            the paper's IPD scale, ``benchmarks/bench_meta_env.py``); all learners at once
-            elsewhere. ``None``: all at once.
+        update_block: a memory knob, not a hyperparameter: the update's forward and backward
+            run over blocks of this many learners at a time, so its activations take
+            ``update_block / meta_batch`` of the memory (same result to float round-off).
+            ``None`` (default): all learners at once. At the paper's IPD scale on a CPU blocks
+            brought no speed (``benchmarks/bench_meta_env.py --update-blocks``); they matter
+            where ``meta_batch x B x T`` activations do not fit, e.g. CleanUp at paper scale.
     """
 
     model: str = "hawk"
@@ -138,7 +135,7 @@ class NaiveConfig:
     entropy_coef: float = 0.0
     max_grad_norm: float | None = 1.0
     normalize_advantages: bool = True
-    update_block: int | str | None = "auto"
+    update_block: int | None = None
 
     def __post_init__(self) -> None:
         check_choice("model", self.model, sorted(MODEL_KINDS))
@@ -156,7 +153,7 @@ class NaiveConfig:
         check_probability("adam_betas[1]", b2)
         if self.max_grad_norm is not None and not check_finite("max_grad_norm", self.max_grad_norm) > 0:
             raise ValueError(f"max_grad_norm must be positive or None, got {self.max_grad_norm}")
-        if self.update_block is not None and self.update_block != "auto":
+        if self.update_block is not None:
             check_positive_int("update_block", self.update_block)
 
     def replace(self, **overrides: Any) -> NaiveConfig:
@@ -441,7 +438,7 @@ class NaiveLearner(SlotModelPolicy):
         weight = None if active is None else active.to(device=obs.device, dtype=obs.dtype)
         flat = self.optimizer.flat_buffer()
         parts: list[dict[str, Tensor]] = []
-        for start, stop, view in self._update_blocks(obs.shape[1] * obs.shape[2]):
+        for start, stop, view in self._update_blocks():
             logits, values, _ = view(obs[start:stop])
             out = a2c_losses(logits, values, episodes.actions[start:stop], episodes.rewards[start:stop], self.config)
             loss = out["loss"]
@@ -465,17 +462,10 @@ class NaiveLearner(SlotModelPolicy):
             raise ValueError(f"episodes hold {p} meta-batch slots, the learner has {self.meta_batch}")
         return obs.reshape(p, b, t, -1)
 
-    def _update_blocks(self, tokens_per_learner: int) -> list[tuple[int, int, PolicyValueModel]]:
+    def _update_blocks(self) -> list[tuple[int, int, PolicyValueModel]]:
         """``(start, stop, view)`` blocks of learners for the update (see ``NaiveConfig.update_block``)."""
         p = self.meta_batch
-        block = self.config.update_block
-        if block == "auto":
-            if self.device.type != "cpu":
-                block = p
-            else:
-                width = max(int(getattr(self.model, "hidden", 1)), 1)
-                block = max(1, _UPDATE_BLOCK_ACTIVATIONS // (tokens_per_learner * width))
-        block = p if block is None else min(int(block), p)
+        block = p if self.config.update_block is None else min(self.config.update_block, p)
         # balanced blocks: ceil(p / block) of nearly equal size
         n = -(-p // block)
         bounds = [round(k * p / n) for k in range(n + 1)]

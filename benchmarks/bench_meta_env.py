@@ -63,13 +63,13 @@ def run(args: argparse.Namespace, model: str, update_block: int | None) -> dict:
         ego_net = make_model("hawk", obs_dim, env.num_actions, population=1, hidden=32, seed=0, device=env.device)
         ego_net.requires_grad_(False)
 
-    current = {"obs": None}
+    obs = env.reset(seed=0)
 
     def meta_episode() -> dict[str, float]:  # the env autoresets at the meta-episode end
+        nonlocal obs
         before = env.timings
         t_ego = 0.0
         t0 = time.perf_counter()
-        obs = current["obs"]
         carry = ego_net.initial_carry(mb * b) if ego_net is not None else None
         for _ in range(length):
             te = time.perf_counter()
@@ -81,7 +81,6 @@ def run(args: argparse.Namespace, model: str, update_block: int | None) -> dict:
                 a = sample_actions(logits[0], gen).reshape(mb, b)
             t_ego += time.perf_counter() - te
             obs = env.step(a).obs
-        current["obs"] = obs
         if env.device.type == "cuda":
             torch.cuda.synchronize()
         total = time.perf_counter() - t0
@@ -91,7 +90,6 @@ def run(args: argparse.Namespace, model: str, update_block: int | None) -> dict:
         split["total"] = total
         return split
 
-    current["obs"] = env.reset(seed=0)
     warm = meta_episode()
     runs = [meta_episode() for _ in range(args.repeats)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}

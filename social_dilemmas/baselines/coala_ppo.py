@@ -525,6 +525,46 @@ def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, 
     return dims, run_dir, ckpt_path, generator, model, optimizer, start
 
 
+class RunBook:
+    """Per-iteration bookkeeping shared by the trainers: history, CSV/TensorBoard log, progress
+    bar and atomic checkpoints (every ``checkpoint_every`` iterations, at the last one and when
+    a Ctrl-C was deferred). ``saved_any`` tells whether ``ckpt_path`` holds a checkpoint."""
+
+    def __init__(self, args: Args, run_dir: Path | None, ckpt_path: Path | None, start: int) -> None:
+        self.args, self.ckpt_path = args, ckpt_path
+        self.logger = None
+        if run_dir:
+            self.logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None)
+            (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
+        self.bar = Progress(args.iterations, initial=start, enabled=args.progress, desc=args.algo)
+        self.history: list[dict[str, float]] = []
+        self.saved_any = bool(args.resume)
+
+    def record(self, it: int, metrics: dict[str, float], model: PolicyValueModel,
+               optimizer: torch.optim.Optimizer, generator: torch.Generator, stop_requested: bool) -> None:
+        """Log iteration ``it``'s metrics and checkpoint the state after it when due."""
+        self.history.append(metrics)
+        if self.logger:
+            self.logger.log(it, metrics)
+        self.bar.update(metrics)
+        a = self.args
+        if self.ckpt_path and (it % a.checkpoint_every == 0 or it == a.iterations or stop_requested):
+            ckpt.save_atomic(_checkpoint_state(a, model, optimizer, generator, it), self.ckpt_path)
+            self.saved_any = True
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.logger:
+            self.logger.close()
+
+
+def time_coplayer_updates(envs: list[Any], timer: Timer) -> None:
+    """Wrap every learning co-player's ``update`` so ``timer`` books it as ``coplayer_update``."""
+    for env in envs:
+        if hasattr(env.coplayer, "update"):
+            env.coplayer.update = timer.wrap("coplayer_update", env.coplayer.update)
+
+
 def train(args: Args) -> TrainResult:
     """Train ``args.population_size`` agents for ``args.iterations`` iterations (see :func:`_train`)."""
     with torch_threads(args):
@@ -544,19 +584,9 @@ def _train(args: Args) -> TrainResult:
     dims, run_dir, ckpt_path, generator, model, optimizer, start = init_learner(args)
     envs = build_envs(args, model)
     timer = Timer(model.device)
-    for env in envs:
-        co = env.coplayer
-        if hasattr(co, "update"):
-            co.update = timer.wrap("coplayer_update", co.update)
-
-    logger = None
-    if run_dir:
-        logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None)
-        (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
-    bar = Progress(args.iterations, initial=start, enabled=args.progress, desc=args.algo)
-    history: list[dict[str, float]] = []
+    time_coplayer_updates(envs, timer)
+    book = RunBook(args, run_dir, ckpt_path, start)
     interrupted = False
-    saved_any = bool(args.resume)
     it = start
     steps_per_iter = (args.population_size * args.meta_batch * args.batch_size * args.num_inner_episodes
                       * int(envs[0].inner_episode_length))
@@ -584,14 +614,7 @@ def _train(args: Args) -> TrainResult:
                 metrics["time/iteration_cpu"] = time.process_time() - cpu_iter
                 metrics["perf/steps_per_second"] = steps_per_iter / max(t_end - t_iter, 1e-9)
                 metrics["perf/env_steps"] = float(it * steps_per_iter)
-                history.append(metrics)
-                if logger:
-                    logger.log(it, metrics)
-                bar.update(metrics)
-                last = it == args.iterations
-                if ckpt_path and (it % args.checkpoint_every == 0 or last or stop.requested):
-                    ckpt.save_atomic(_checkpoint_state(args, model, optimizer, generator, it), ckpt_path)
-                    saved_any = True
+                book.record(it, metrics, model, optimizer, generator, stop.requested)
                 if stop.requested:
                     interrupted = True
                     break
@@ -600,11 +623,9 @@ def _train(args: Args) -> TrainResult:
         # half-updated, so nothing is saved; the last checkpoint on disk stays the good one.
         interrupted = True
     finally:
-        bar.close()
-        if logger:
-            logger.close()
-    return TrainResult(args=args, iterations_done=it, history=history, model=model,
-                       checkpoint=ckpt_path if saved_any else None, interrupted=interrupted)
+        book.close()
+    return TrainResult(args=args, iterations_done=it, history=book.history, model=model,
+                       checkpoint=ckpt_path if book.saved_any else None, interrupted=interrupted)
 
 
 # ============================================================================ evaluation

@@ -31,7 +31,6 @@ really learn with their A2C rule) to log the paper's metrics under the same name
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,17 +42,17 @@ from torch.func import functional_call
 from social_dilemmas.baselines import checkpoint as ckpt
 from social_dilemmas.baselines.coala_ppo import (
     Args,
+    RunBook,
     TrainResult,
-    _checkpoint_state,
     _env_seed,
     build_envs,
     clip_grad_norm_per_member,
     init_learner,
     rollout_metrics,
+    time_coplayer_updates,
     torch_threads,
 )
 from social_dilemmas.baselines.rollout import Timer, collect
-from social_dilemmas.baselines.runlog import Progress, RunLogger
 from social_dilemmas.models import PolicyValueModel, make_model
 from social_dilemmas.models.functional import sample_actions_from_uniforms
 from social_dilemmas.models.population import population_like
@@ -253,17 +252,9 @@ def _train_lola(args: LolaArgs) -> TrainResult:
                                 seed=args.seed * 7919 + 100_003, device=args.device)
     envs = build_envs(args, model)  # the real pool, for the metrics
     timer = Timer(model.device)
-    for env in envs:
-        if hasattr(env.coplayer, "update"):
-            env.coplayer.update = timer.wrap("coplayer_update", env.coplayer.update)
-    logger = None
-    if run_dir:
-        logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None)
-    if run_dir:
-        (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
-    bar = Progress(args.iterations, initial=start, enabled=args.progress, desc=args.algo)
-    history: list[dict[str, float]] = []
-    interrupted, saved_any, it = False, bool(args.resume), start
+    time_coplayer_updates(envs, timer)
+    book = RunBook(args, run_dir, ckpt_path, start)
+    interrupted, it = False, start
     slots = args.population_size * args.meta_batch
     n_games = slots * args.batch_size
     try:
@@ -298,24 +289,16 @@ def _train_lola(args: LolaArgs) -> TrainResult:
                     metrics["time/coplayer_update"] = batch.timings["coplayer_update"]
                 metrics["time/learner_update"] = t_learn
                 metrics["time/iteration"] = time.perf_counter() - t0
-                history.append(metrics)
-                if logger:
-                    logger.log(it, metrics)
-                bar.update(metrics)
-                if ckpt_path and (it % args.checkpoint_every == 0 or it == args.iterations or stop.requested):
-                    ckpt.save_atomic(_checkpoint_state(args, model, optimizer, generator, it), ckpt_path)
-                    saved_any = True
+                book.record(it, metrics, model, optimizer, generator, stop.requested)
                 if stop.requested:
                     interrupted = True
                     break
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        bar.close()
-        if logger:
-            logger.close()
-    return TrainResult(args=args, iterations_done=it, history=history, model=model,
-                       checkpoint=ckpt_path if saved_any else None, interrupted=interrupted)
+        book.close()
+    return TrainResult(args=args, iterations_done=it, history=book.history, model=model,
+                       checkpoint=ckpt_path if book.saved_any else None, interrupted=interrupted)
 
 
 def lola_args_from(args: Args, **overrides: Any) -> LolaArgs:

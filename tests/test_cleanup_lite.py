@@ -423,17 +423,6 @@ def test_registered_and_made():
     assert all(v.dtype == torch.float32 for v in out.metrics.values())
 
 
-def test_documentation_example_runs():
-    import re
-
-    from social_dilemmas.envs import cleanup_lite_v0
-
-    blocks = re.findall(r"```python\n(.*?)```", cleanup_lite_v0.__doc__, re.S)
-    assert blocks
-    for block in blocks:
-        exec(block, {})
-
-
 def test_rendering():
     g = CleanUpLite()
     state = make_state(g, (0, 0), (0, 0), apples=(0, 4), dirt=(1,), freeze=(0, 3))

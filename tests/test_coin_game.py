@@ -288,17 +288,6 @@ def test_registered_and_made():
     assert all(v.shape == (3, 2) and v.dtype == torch.float32 for v in out.metrics.values())
 
 
-def test_documentation_example_runs():
-    import re
-
-    from social_dilemmas.envs import coin_game_v0
-
-    blocks = re.findall(r"```python\n(.*?)```", coin_game_v0.__doc__, re.S)
-    assert blocks
-    for block in blocks:
-        exec(block, {})
-
-
 def test_rendering():
     game = CoinGame()
     state = make_state(game, (0, 0), (0, 0), (2, 2), BLUE)

@@ -59,7 +59,7 @@ class TestSeeding:
             (-1, ValueError, r"seed must be a non-negative integer, got -1"),
             ([1, 2], ValueError, r"seed must be an int or a sequence of 3 ints \(one per sub-environment\)"),
             ([[1, 2, 3]], ValueError, r"seed must be an int or a sequence of 3 ints"),
-            ([1.5, 2.0, 3.0], ValueError, r"seeds must be a non-empty 1-D sequence of integers"),
+            ([1.5, 2.0, 3.0], ValueError, r"seed must be an int or a sequence of 3 ints"),
             ([1, -2, 3], ValueError, r"seeds must be non-negative integers, got -2"),
             (True, ValueError, r"seed must be an int or a sequence of 3 ints"),
         ],

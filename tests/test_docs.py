@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,16 @@ def test_env_pages_are_generated_from_docstrings(tmp_path):
         assert "Version history" in page.read_text(), f"{page.name} lacks a version history"
     index = (tmp_path / "index.md").read_text()
     assert all(e.full_id in index for e in REGISTRY.values())
+
+
+@pytest.mark.parametrize("module", sorted({e.module for e in REGISTRY.values()}))
+def test_env_page_examples_run(module):
+    """Every ```python block of an env's doc page (its module docstring) runs as written."""
+    doc = importlib.import_module(module).__doc__ or ""
+    blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
+    assert blocks, f"{module} has no example"
+    for block in blocks:
+        exec(compile(block, f"<{module} docstring>", "exec"), {})
 
 
 def test_site_builds_strict(tmp_path):

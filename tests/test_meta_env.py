@@ -246,6 +246,26 @@ def test_same_seed_same_meta_episode_and_seeds_matter():
     assert torch.equal(env1.coplayer.init_choice, env2.coplayer.init_choice)
 
 
+@pytest.mark.parametrize(
+    "seed, pattern",
+    [
+        (-1, r"seed must be a non-negative integer, got -1"),
+        ([1, 2], r"seed must be an int or a sequence of 12 ints \(one per game of the meta_batch x B\)"),
+        ([0.5] * 12, r"seed must be an int or a sequence of 12 ints"),
+        (True, r"seed must be an int or a sequence of 12 ints"),
+    ],
+)
+def test_bad_seeds_name_the_count(seed, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        small_env().reset(seed=seed)
+
+
+def test_a_seed_per_game_is_accepted():
+    env = small_env()
+    assert env.seeds_for(5).tolist() == list(range(5, 17))
+    assert env.seeds_for(list(range(12))).dtype == torch.int64
+
+
 # ----------------------------------------------------------------------------- history and privileged channels
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from social_dilemmas.core.game import BatchedGame, StepOutput
+from social_dilemmas.core.rng import seeds_for_batch
 from social_dilemmas.core.validation import check_positive_int
 
 S = TypeVar("S")
@@ -57,17 +58,7 @@ class BatchedEnv(Generic[S]):
 
     def seeds_for(self, seed: Any) -> torch.Tensor:
         """The per-sub-environment seeds ``[N]`` that ``reset(seed)`` uses."""
-        n = self.batch_size
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            if seed < 0:
-                raise ValueError(f"seed must be a non-negative integer, got {seed}")
-            return torch.arange(n, dtype=torch.int64) + int(seed)
-        seeds = torch.as_tensor(seed)
-        if seeds.dim() != 1 or seeds.numel() != n:
-            raise ValueError(f"seed must be an int or a sequence of {n} ints (one per sub-environment), got {seed!r}")
-        return seeds
+        return seeds_for_batch(seed, self.batch_size, "sub-environment")
 
     def step(self, actions: torch.Tensor, *, validate: bool = True) -> StepOutput:
         """Step all sub-environments with ``actions [N, A]`` (int)."""

@@ -12,7 +12,9 @@ All arithmetic stays below 2**63 in int64, so it is exact on every torch backend
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 
 _MASK32 = 0xFFFFFFFF
@@ -98,3 +100,21 @@ def sample_categorical(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     cdf = probs.cumsum(-1)
     idx = (cdf <= (u.unsqueeze(-1) * cdf[..., -1:])).sum(-1)
     return idx.clamp_max(probs.shape[-1] - 1)
+
+
+def seeds_for_batch(seed: Any, n: int, what: str = "sub-environment") -> torch.Tensor:
+    """Per-member seeds ``[n]`` (int64) from a ``reset(seed=...)`` argument.
+
+    ``seed`` is ``None`` (fresh entropy from the OS), a non-negative int ``s`` (member ``k``
+    gets ``s + k``) or a sequence of ``n`` ints (one per ``what``, named in the error).
+    """
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        return torch.arange(n, dtype=torch.int64) + int(seed)
+    seeds = torch.as_tensor(seed)
+    if seeds.dim() != 1 or seeds.numel() != n or seeds.dtype.is_floating_point or seeds.dtype == torch.bool:
+        raise ValueError(f"seed must be an int or a sequence of {n} ints (one per {what}), got {seed!r}")
+    return seeds.to(torch.int64)

@@ -81,7 +81,7 @@ from torch import Tensor
 from social_dilemmas.coplayers.fixed import ALIASES, NAMED_MEMORY1, make_strategy
 from social_dilemmas.coplayers.naive import InnerEpisodeBatch, NaiveLearner, default_naive_config
 from social_dilemmas.core.game import COPLAYER_STREAM, BatchedGame
-from social_dilemmas.core.rng import RNG, sample_categorical
+from social_dilemmas.core.rng import RNG, sample_categorical, seeds_for_batch
 from social_dilemmas.core.validation import check_positive_int
 from social_dilemmas.registration import get_entry, make_game
 from social_dilemmas.wrappers.history import HistoryChannels, parse_history
@@ -384,17 +384,7 @@ class ShapingMetaEnv:
 
     def seeds_for(self, seed: Any) -> Tensor:
         """The per-game seeds ``[meta_batch * B]`` that ``reset(seed)`` uses."""
-        n = self.num_envs
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            if seed < 0:
-                raise ValueError(f"seed must be a non-negative integer, got {seed}")
-            return torch.arange(n, dtype=torch.int64) + int(seed)
-        seeds = torch.as_tensor(seed)
-        if seeds.dim() != 1 or seeds.numel() != n or seeds.dtype.is_floating_point:
-            raise ValueError(f"seed must be an int or a sequence of meta_batch*B={n} ints, got {seed!r}")
-        return seeds.to(torch.int64)
+        return seeds_for_batch(seed, self.num_envs, "game of the meta_batch x B")
 
     def reset(self, seed: int | Sequence[int] | Tensor | None = None) -> Tensor:
         """Start a new meta-episode; returns the ego observations ``[meta_batch, B, *obs]``.

@@ -134,6 +134,18 @@ def test_render_ansi():
     assert game.render_ansi(state, 1) == "IPD-v0 round 1/10: player_0 defect, player_1 defect -> rewards (0, 0)\n"
 
 
+def test_render_modes(capsys):
+    game = make_game("IPD-v0")
+    state, _ = game.reset(torch.arange(2))
+    assert game.render(state, "ansi", 1) == game.render_ansi(state, 1)
+    assert game.render(state, "human") is None
+    assert capsys.readouterr().out == game.render_ansi(state, 0)
+    with pytest.raises(NotImplementedError, match="no rgb_array rendering"):
+        game.render(state, "rgb_array")
+    with pytest.raises(ValueError, match="render mode must be 'rgb_array', 'ansi' or 'human', got 'svg'"):
+        game.render(state, "svg")
+
+
 def test_symmetric_games_swap_rewards_when_players_swap():
     for name, table in GAMES.items():
         if not table.symmetric:

@@ -310,13 +310,7 @@ class SingleAgentEnv(gym.Env[np.ndarray, np.int64]):
             return None
         if self._ego.state is None:
             raise gym.error.ResetNeeded("call reset() before render()")
-        if self.render_mode == "rgb_array":
-            return self.game.render_rgb(self._ego.state, 0)
-        text = self.game.render_ansi(self._ego.state, 0)
-        if self.render_mode == "human":
-            print(text, end="" if text.endswith("\n") else "\n")
-            return None
-        return text
+        return self.game.render(self._ego.state, self.render_mode)
 
     def close(self) -> None:
         pass

@@ -203,13 +203,7 @@ class BatchedParallelEnv(ParallelEnv):
             return None
         if self._state is None:
             raise RuntimeError("call reset() before render()")
-        if self.render_mode == "rgb_array":
-            return self.game.render_rgb(self._state, 0)
-        text = self.game.render_ansi(self._state, 0)
-        if self.render_mode == "human":
-            print(text, end="" if text.endswith("\n") else "\n")
-            return None
-        return text
+        return self.game.render(self._state, self.render_mode)
 
     def close(self) -> None:
         pass

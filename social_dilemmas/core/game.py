@@ -210,6 +210,22 @@ class BatchedGame(abc.ABC, Generic[S]):
         """An ``[H, W, 3]`` uint8 picture of sub-environment ``index``."""
         raise NotImplementedError(f"{self.spec.name} has no rgb_array rendering")
 
+    def render(self, state: S, mode: str, index: int = 0) -> np.ndarray | str | None:
+        """Render sub-environment ``index`` in a Gymnasium render mode.
+
+        ``"rgb_array"``: an ``[H, W, 3]`` uint8 array; ``"ansi"``: the text; ``"human"``: prints
+        the text and returns ``None``.
+        """
+        if mode == "rgb_array":
+            return self.render_rgb(state, index)
+        if mode not in ("ansi", "human"):
+            raise ValueError(f"render mode must be 'rgb_array', 'ansi' or 'human', got {mode!r}")
+        text = self.render_ansi(state, index)
+        if mode == "human":
+            print(text, end="" if text.endswith("\n") else "\n")
+            return None
+        return text
+
 
 def _as_seed_tensor(seeds: Any, device: torch.device) -> torch.Tensor:
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):

@@ -282,6 +282,11 @@ def test_presets_cover_the_paper_tables():
     assert ipd["naive_learning_rate"] == 0.005 and ipd["naive_gamma"] == 0.99
     mixed = preset_values("ipd-mixed", "mfos")
     assert (mixed["p_naive"], mixed["population_size"], mixed["estimator"]) == (0.75, 4, "mfos")
+    # mixed pools weigh naive-opponent and agent-opponent trajectories alike; pure shaping sums over b
+    assert mixed["batch_scaling"] == "mean" and preset_values("cleanup-mixed", "coala")["batch_scaling"] == "mean"
+    assert preset_args("ipd-mixed-quick", "coala").batch_scaling == "mean"
+    assert preset_args("ipd-shaping", "coala").batch_scaling == "sum"
+    assert preset_args("cleanup-shaping-quick", "coala").batch_scaling == "sum"
     cm = preset_values("cleanup-mixed", "coala")
     assert (cm["algorithm"], cm["optimizer"], cm["learning_rate"]) == ("a2c", "sgd", 0.1)
     assert cm["dynamic_naive_agents"]

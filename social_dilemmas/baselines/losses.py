@@ -18,7 +18,10 @@ Decisions on points the paper leaves open (paper.md §2.6, §10), all configurab
   naive-opponent trajectories by ``B`` (option (a) of paper.md §2.6, as in kay-le/pax);
   ``batch_scaling="mean"`` leaves the plain mean and relies on advantage normalisation
   (option (b)). Meta-vs-meta trajectories always get weight 1 (they use the batch-unaware
-  estimator, which averages).
+  estimator, which averages). The presets use ``"sum"`` for pure shaping (there it only sets the
+  policy loss's scale against the value loss) and ``"mean"`` for mixed pools, where ``"sum"``
+  leaves the meta-vs-meta gradient ~1/(3B+1) of the total at ``p_naive = 0.75`` and the agents
+  did not learn to cooperate with each other (``docs/coala.md``, Fig. 5C).
 * **Value clipping** uses the PPO clip range as the value clip range (PPO convention).
 """
 

@@ -145,6 +145,9 @@ PRESETS: dict[str, dict[str, Any]] = {
             "batch_size": 16,
             "num_inner_episodes": 20,
             "p_naive": 0.75,
+            # trajectories against naive learners and against agents weigh the same (the paper:
+            # "the gradient is then averaged"); "sum" gives the meta-vs-meta part ~1/(3B+1)
+            "batch_scaling": "mean",
             "population_size": 4,
             "naive_population_size": 10,
             "dynamic_naive_agents": False,
@@ -188,6 +191,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "batch_size": 64,
             "num_inner_episodes": 5,
             "p_naive": 0.75,
+            "batch_scaling": "mean",  # as ipd-mixed
             "population_size": 3,
             "naive_population_size": 3,
             "dynamic_naive_agents": True,

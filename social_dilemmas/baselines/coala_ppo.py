@@ -34,7 +34,7 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -526,12 +526,14 @@ def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, 
 
 
 class RunBook:
-    """Per-iteration bookkeeping shared by the trainers: history, CSV/TensorBoard log, progress
-    bar and atomic checkpoints (every ``checkpoint_every`` iterations, at the last one and when
-    a Ctrl-C was deferred). ``saved_any`` tells whether ``ckpt_path`` holds a checkpoint."""
+    """The iteration loop the trainers share, with its bookkeeping: history, CSV/TensorBoard
+    log, progress bar, atomic checkpoints (every ``checkpoint_every`` iterations, at the last
+    one and when a Ctrl-C was deferred) and Ctrl-C handling (:meth:`run`)."""
 
-    def __init__(self, args: Args, run_dir: Path | None, ckpt_path: Path | None, start: int) -> None:
-        self.args, self.ckpt_path = args, ckpt_path
+    def __init__(self, args: Args, run_dir: Path | None, ckpt_path: Path | None, start: int,
+                 model: PolicyValueModel, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> None:
+        self.args, self.ckpt_path, self.start = args, ckpt_path, start
+        self.model, self.optimizer, self.generator = model, optimizer, generator
         self.logger = None
         if run_dir:
             self.logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None)
@@ -540,8 +542,32 @@ class RunBook:
         self.history: list[dict[str, float]] = []
         self.saved_any = bool(args.resume)
 
-    def record(self, it: int, metrics: dict[str, float], model: PolicyValueModel,
-               optimizer: torch.optim.Optimizer, generator: torch.Generator, stop_requested: bool) -> None:
+    def run(self, iteration: Callable[[int], dict[str, float]]) -> TrainResult:
+        """Run ``iteration(it)`` for ``it = start, ..., iterations - 1`` and return the result.
+
+        ``iteration(it)`` trains iteration ``it + 1`` (1-based) and returns its metrics. A first
+        Ctrl-C stops after the current iteration and checkpoints it; a second one (or one
+        outside the main thread) aborts at once without saving, since the model may be half
+        updated, so the last checkpoint on disk stays the good one.
+        """
+        it, interrupted = self.start, False
+        try:
+            with ckpt.DeferredInterrupt() as stop:
+                while it < self.args.iterations:
+                    metrics = iteration(it)
+                    it += 1
+                    self.record(it, metrics, stop.requested)
+                    if stop.requested:
+                        interrupted = True
+                        break
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            self.close()
+        return TrainResult(args=self.args, iterations_done=it, history=self.history, model=self.model,
+                           checkpoint=self.ckpt_path if self.saved_any else None, interrupted=interrupted)
+
+    def record(self, it: int, metrics: dict[str, float], stop_requested: bool) -> None:
         """Log iteration ``it``'s metrics and checkpoint the state after it when due."""
         self.history.append(metrics)
         if self.logger:
@@ -549,7 +575,8 @@ class RunBook:
         self.bar.update(metrics)
         a = self.args
         if self.ckpt_path and (it % a.checkpoint_every == 0 or it == a.iterations or stop_requested):
-            ckpt.save_atomic(_checkpoint_state(a, model, optimizer, generator, it), self.ckpt_path)
+            state = _checkpoint_state(a, self.model, self.optimizer, self.generator, it)
+            ckpt.save_atomic(state, self.ckpt_path)
             self.saved_any = True
 
     def close(self) -> None:
@@ -585,47 +612,33 @@ def _train(args: Args) -> TrainResult:
     envs = build_envs(args, model)
     timer = Timer(model.device)
     time_coplayer_updates(envs, timer)
-    book = RunBook(args, run_dir, ckpt_path, start)
-    interrupted = False
-    it = start
     steps_per_iter = (args.population_size * args.meta_batch * args.batch_size * args.num_inner_episodes
                       * int(envs[0].inner_episode_length))
-    try:
-        with ckpt.DeferredInterrupt() as stop:
-            while it < args.iterations:
-                t_iter = time.perf_counter()
-                cpu_iter = time.process_time()
-                if args.dynamic_naive_agents:
-                    for env in envs:
-                        env.coplayer.naive.set_initial_population(model)
-                seeds = [_env_seed(args.seed, it, p) for p in range(args.population_size)]
-                batch = collect(model, envs, seeds, generator, timer=timer)
-                t_learn = time.perf_counter()
-                learn = update_learner(args, model, optimizer, batch, generator, it + 1)
-                timer.sync()
-                t_end = time.perf_counter()
-                it += 1
-                metrics = rollout_metrics(args, batch)
-                metrics.update(learn)
-                metrics["time/rollout"] = batch.timings["rollout"] - batch.timings["coplayer_update"]
-                metrics["time/coplayer_update"] = batch.timings["coplayer_update"]
-                metrics["time/learner_update"] = t_end - t_learn
-                metrics["time/iteration"] = t_end - t_iter
-                metrics["time/iteration_cpu"] = time.process_time() - cpu_iter
-                metrics["perf/steps_per_second"] = steps_per_iter / max(t_end - t_iter, 1e-9)
-                metrics["perf/env_steps"] = float(it * steps_per_iter)
-                book.record(it, metrics, model, optimizer, generator, stop.requested)
-                if stop.requested:
-                    interrupted = True
-                    break
-    except KeyboardInterrupt:
-        # A second Ctrl-C (or one outside the main thread) mid-iteration: the model may be
-        # half-updated, so nothing is saved; the last checkpoint on disk stays the good one.
-        interrupted = True
-    finally:
-        book.close()
-    return TrainResult(args=args, iterations_done=it, history=book.history, model=model,
-                       checkpoint=ckpt_path if book.saved_any else None, interrupted=interrupted)
+
+    def iteration(it: int) -> dict[str, float]:
+        t_iter = time.perf_counter()
+        cpu_iter = time.process_time()
+        if args.dynamic_naive_agents:
+            for env in envs:
+                env.coplayer.naive.set_initial_population(model)
+        seeds = [_env_seed(args.seed, it, p) for p in range(args.population_size)]
+        batch = collect(model, envs, seeds, generator, timer=timer)
+        t_learn = time.perf_counter()
+        learn = update_learner(args, model, optimizer, batch, generator, it + 1)
+        timer.sync()
+        t_end = time.perf_counter()
+        metrics = rollout_metrics(args, batch)
+        metrics.update(learn)
+        metrics["time/rollout"] = batch.timings["rollout"] - batch.timings["coplayer_update"]
+        metrics["time/coplayer_update"] = batch.timings["coplayer_update"]
+        metrics["time/learner_update"] = t_end - t_learn
+        metrics["time/iteration"] = t_end - t_iter
+        metrics["time/iteration_cpu"] = time.process_time() - cpu_iter
+        metrics["perf/steps_per_second"] = steps_per_iter / max(t_end - t_iter, 1e-9)
+        metrics["perf/env_steps"] = float((it + 1) * steps_per_iter)
+        return metrics
+
+    return RunBook(args, run_dir, ckpt_path, start, model, optimizer, generator).run(iteration)
 
 
 # ============================================================================ evaluation

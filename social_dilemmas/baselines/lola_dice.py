@@ -253,52 +253,43 @@ def _train_lola(args: LolaArgs) -> TrainResult:
     envs = build_envs(args, model)  # the real pool, for the metrics
     timer = Timer(model.device)
     time_coplayer_updates(envs, timer)
-    book = RunBook(args, run_dir, ckpt_path, start)
-    interrupted, it = False, start
     slots = args.population_size * args.meta_batch
     n_games = slots * args.batch_size
-    try:
-        with ckpt.DeferredInterrupt() as stop:
-            while it < args.iterations:
-                t0 = time.perf_counter()
-                if args.dynamic_naive_agents and naive_init is not None:
-                    naive_init = population_like(model, model.population).requires_grad_(False)
-                    for env in envs:
-                        env.coplayer.naive.set_initial_population(model)
-                opp, _ = _initial_opponents(args, model, naive_init, generator)
-                base = _env_seed(args.seed, it, 0) * 7 + 1
-                seeds = [torch.arange(n_games, device=game.device, dtype=torch.int64) + base + k * n_games
-                         for k in range(args.lola_lookahead + 1)]
-                loss, look = lookahead_loss(args, game, model, opp, seeds, generator)
-                ckpt.check_finite(it + 1, lola_loss=loss)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norms = clip_grad_norm_per_member(model, args.max_grad_norm)
-                optimizer.step()
-                t_learn = time.perf_counter() - t0
-                it += 1
-                metrics: dict[str, float] = {"loss/policy": float(loss.detach()) / args.population_size,
-                                             "loss/grad_norm": float(norms.mean()), **look}
-                if it % args.lola_eval_every == 0 or it == args.iterations:
-                    seeds_env = [_env_seed(args.seed, it, p) for p in range(args.population_size)]
-                    # its own generator: evaluating (or not) never changes the training randomness
-                    eval_gen = torch.Generator(device=generator.device).manual_seed(_env_seed(args.seed, it, 99))
-                    batch = collect(model, envs, seeds_env, eval_gen, timer=timer, reset_at_inner_boundary=True)
-                    metrics.update(rollout_metrics(args, batch))
-                    metrics["time/rollout"] = batch.timings["rollout"] - batch.timings["coplayer_update"]
-                    metrics["time/coplayer_update"] = batch.timings["coplayer_update"]
-                metrics["time/learner_update"] = t_learn
-                metrics["time/iteration"] = time.perf_counter() - t0
-                book.record(it, metrics, model, optimizer, generator, stop.requested)
-                if stop.requested:
-                    interrupted = True
-                    break
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        book.close()
-    return TrainResult(args=args, iterations_done=it, history=book.history, model=model,
-                       checkpoint=ckpt_path if book.saved_any else None, interrupted=interrupted)
+
+    def iteration(it: int) -> dict[str, float]:
+        nonlocal naive_init
+        t0 = time.perf_counter()
+        if args.dynamic_naive_agents and naive_init is not None:
+            naive_init = population_like(model, model.population).requires_grad_(False)
+            for env in envs:
+                env.coplayer.naive.set_initial_population(model)
+        opp, _ = _initial_opponents(args, model, naive_init, generator)
+        base = _env_seed(args.seed, it, 0) * 7 + 1
+        seeds = [torch.arange(n_games, device=game.device, dtype=torch.int64) + base + k * n_games
+                 for k in range(args.lola_lookahead + 1)]
+        loss, look = lookahead_loss(args, game, model, opp, seeds, generator)
+        ckpt.check_finite(it + 1, lola_loss=loss)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norms = clip_grad_norm_per_member(model, args.max_grad_norm)
+        optimizer.step()
+        t_learn = time.perf_counter() - t0
+        done = it + 1
+        metrics: dict[str, float] = {"loss/policy": float(loss.detach()) / args.population_size,
+                                     "loss/grad_norm": float(norms.mean()), **look}
+        if done % args.lola_eval_every == 0 or done == args.iterations:
+            seeds_env = [_env_seed(args.seed, done, p) for p in range(args.population_size)]
+            # its own generator: evaluating (or not) never changes the training randomness
+            eval_gen = torch.Generator(device=generator.device).manual_seed(_env_seed(args.seed, done, 99))
+            batch = collect(model, envs, seeds_env, eval_gen, timer=timer, reset_at_inner_boundary=True)
+            metrics.update(rollout_metrics(args, batch))
+            metrics["time/rollout"] = batch.timings["rollout"] - batch.timings["coplayer_update"]
+            metrics["time/coplayer_update"] = batch.timings["coplayer_update"]
+        metrics["time/learner_update"] = t_learn
+        metrics["time/iteration"] = time.perf_counter() - t0
+        return metrics
+
+    return RunBook(args, run_dir, ckpt_path, start, model, optimizer, generator).run(iteration)
 
 
 def lola_args_from(args: Args, **overrides: Any) -> LolaArgs:

@@ -3,62 +3,14 @@
 from __future__ import annotations
 
 import copy
-import math
 import pickle
 
 import pytest
 import torch
-import torch.nn.functional as F
+from model_helpers import BODY_KINDS, KINDS, OBS_DIM, A, assert_carry_close, build, one_hot_obs, random_obs, run_steps
 
-from social_dilemmas.models import MODEL_KINDS, PolicyValueModel, make_model, model_class
+from social_dilemmas.models import make_model, model_class
 from social_dilemmas.models.functional import log_probs_entropy, sample_actions, sample_actions_from_uniforms
-from social_dilemmas.models.scan import linear_scan, linear_scan_reference
-
-KINDS = sorted(MODEL_KINDS)
-BODY_KINDS = ["gru", "hawk", "mlp"]  # kinds with randomly initialised weights
-OBS_DIM, A = 5, 3
-
-
-def one_hot_obs(p: int, n: int, length: int | None = None, dim: int = OBS_DIM, seed: int = 0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    shape = (p, n) if length is None else (p, n, length)
-    return F.one_hot(torch.randint(0, dim, shape, generator=g), dim).float()
-
-
-def random_obs(p: int, n: int, length: int, seed: int = 0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(p, n, length, OBS_DIM, generator=g)
-
-
-def build(kind: str, population: int = 3, seed: int = 7, randomize_readouts: bool = True, **kw) -> PolicyValueModel:
-    if kind == "tabular":
-        kw.setdefault("init_std", 1.0)
-    m = make_model(kind, OBS_DIM, A, population=population, seed=seed, **kw)
-    if randomize_readouts:
-        g = torch.Generator().manual_seed(seed + 1000)
-        with torch.no_grad():
-            for name, prm in m.named_parameters():
-                if name.startswith(("policy_", "value_")) or name == "values":
-                    prm.copy_(torch.randn(prm.shape, generator=g) * 0.5)
-    return m
-
-
-def run_steps(m: PolicyValueModel, obs: torch.Tensor, carry, reset: torch.Tensor | None):
-    logits, values = [], []
-    for t in range(obs.shape[2]):
-        if reset is not None:
-            carry = m.reset_carry(carry, reset[:, :, t])
-        lg, v, carry = m.step(obs[:, :, t], carry)
-        logits.append(lg)
-        values.append(v)
-    return torch.stack(logits, 2), torch.stack(values, 2), carry
-
-
-def assert_carry_close(c1, c2, atol=1e-5):
-    assert len(c1) == len(c2)
-    for a, b in zip(c1, c2):
-        torch.testing.assert_close(a, b, atol=atol, rtol=1e-5)
-
 
 # ----------------------------------------------------------------------------- shapes
 
@@ -149,159 +101,6 @@ def test_reset_at_start_equals_fresh_carry():
     assert_carry_close(m.reset_carry(carry, torch.ones(3, 4, dtype=torch.bool)), zeroed, atol=0)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"scan_method": "doubling", "scan_chunk": 1},
-        {"scan_method": "doubling", "scan_chunk": 7},
-        {"scan_method": "doubling", "scan_chunk": 512},
-        {"scan_method": "loop"},
-        {"time_block": 1},
-        {"time_block": 13, "scan_method": "doubling"},
-        {"time_block": "auto"},
-    ],
-)
-def test_hawk_scan_options_do_not_change_results(options):
-    obs = random_obs(2, 3, 150)
-    reset = torch.rand(2, 3, 150, generator=torch.Generator().manual_seed(1)) < 0.05
-    outs = []
-    for opts in ({"scan_method": "doubling", "scan_chunk": 64, "time_block": None}, options):
-        m = build("hawk", population=2, **opts)
-        outs.append(m(obs, None, reset))
-    for o in outs[1:]:
-        torch.testing.assert_close(o[0], outs[0][0], atol=1e-5, rtol=1e-5)
-        assert_carry_close(o[2], outs[0][2])
-
-
-# ----------------------------------------------------------------------------- Hawk vs a naive reference
-
-
-def _gelu(x):
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
-
-
-def _rms(x, scale):
-    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + 1e-6) * (1.0 + scale)
-
-
-def naive_hawk_member(s: dict, obs: torch.Tensor, reset: torch.Tensor, heads: int = 2, c: float = 8.0):
-    """One member, one sub-environment, written from the equations step by step (no scan, no batching)."""
-    length = obs.shape[0]
-    lru = s["a_param"].shape[0]
-    cw = s["conv_w"].shape[0]
-    bw = lru // heads
-    h = torch.zeros(lru)
-    past: list[torch.Tensor] = []  # conv inputs since the last reset, newest last
-    logits, values = [], []
-
-    def block_diag(u, w, b):
-        return torch.cat([u[k * bw : (k + 1) * bw] @ w[k] + b[k] for k in range(heads)])
-
-    for t in range(length):
-        if reset[t]:
-            h = torch.zeros(lru)
-            past = []
-        first = len(past) == 0 and (t == 0 or bool(reset[t]))
-        x = obs[t] @ s["embed_w"] + s["embed_b"]
-        xn = _rms(x, s["norm1"])
-        y = _gelu(xn @ s["lin_y_w"] + s["lin_y_b"])
-        u_in = xn @ s["lin_x_w"] + s["lin_x_b"]
-        past.append(u_in)
-        u = s["conv_b"].clone()
-        for k in range(cw):  # k steps back
-            if k < len(past):
-                u = u + past[-1 - k] * s["conv_w"][cw - 1 - k]
-        past = past[-(cw - 1) :] if cw > 1 else []
-        gx = torch.sigmoid(block_diag(u, s["gate_x_w"], s["gate_x_b"]))
-        ga = torch.sigmoid(block_diag(u, s["gate_a_w"], s["gate_a_b"]))
-        a_base = torch.exp(-F.softplus(s["a_param"]))
-        a = a_base ** (c * ga)
-        mult = torch.ones(lru) if first else torch.sqrt(1.0 - a * a)
-        h = a * h + mult * (gx * u)
-        x = x + (h * y) @ s["lin_out_w"] + s["lin_out_b"]
-        xn = _rms(x, s["norm2"])
-        g = _gelu(xn @ s["mlp_gate_w"] + s["mlp_gate_b"]) * (xn @ s["mlp_up_w"] + s["mlp_up_b"])
-        x = x + g @ s["mlp_down_w"] + s["mlp_down_b"]
-        f = _rms(x, s["final_norm"])
-        logits.append(f @ s["policy_w"] + s["policy_b"])
-        values.append((f @ s["value_w"] + s["value_b"])[0])
-    return torch.stack(logits), torch.stack(values), h
-
-
-@pytest.mark.parametrize("length", [1, 30, 130])
-@pytest.mark.parametrize("scan_method", ["doubling", "loop"])
-def test_hawk_matches_naive_reference(length, scan_method):
-    p, n = 2, 3
-    m = build("hawk", population=p, scan_chunk=32, scan_method=scan_method, time_block=None)
-    obs = random_obs(p, n, length, seed=11)
-    reset = torch.rand(p, n, length, generator=torch.Generator().manual_seed(12)) < 0.08
-    with torch.no_grad():
-        logits, value, carry = m(obs, None, reset)
-        for i in range(p):
-            s = m.member_state(i)
-            for j in range(n):
-                lg, v, h = naive_hawk_member(s, obs[i, j], reset[i, j])
-                torch.testing.assert_close(logits[i, j], lg, atol=1e-5, rtol=1e-5)
-                torch.testing.assert_close(value[i, j], v, atol=1e-5, rtol=1e-5)
-                torch.testing.assert_close(carry[0][i, j], h, atol=1e-5, rtol=1e-5)
-
-
-@pytest.mark.parametrize("length,chunk", [(1, 64), (5, 2), (64, 64), (65, 64), (200, 64), (1000, 128), (77, 1)])
-def test_linear_scan_matches_loop(length, chunk):
-    g = torch.Generator().manual_seed(length)
-    a = torch.rand(3, 2, length, 4, generator=g)
-    a[..., ::17, :] = 0.0  # resets
-    b = torch.randn(3, 2, length, 4, generator=g)
-    h0 = torch.randn(3, 2, 4, generator=g)
-    h, last = linear_scan(a, b, h0, chunk=chunk)
-    h_ref, last_ref = linear_scan_reference(a, b, h0)
-    torch.testing.assert_close(h, h_ref, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(last, last_ref, atol=1e-5, rtol=1e-5)
-    h, _ = linear_scan(a, b, None, chunk=chunk)
-    torch.testing.assert_close(h, linear_scan_reference(a, b)[0], atol=1e-5, rtol=1e-5)
-
-
-def test_linear_scan_gradients_match_loop():
-    g = torch.Generator().manual_seed(0)
-    a = (torch.rand(2, 90, 3, generator=g) * 0.5 + 0.5).requires_grad_()
-    b = torch.randn(2, 90, 3, generator=g).requires_grad_()
-    w = torch.randn(2, 90, 3, generator=g)
-    (gs_a, gs_b) = torch.autograd.grad((linear_scan(a, b, chunk=16)[0] * w).sum(), (a, b))
-    (gr_a, gr_b) = torch.autograd.grad((linear_scan_reference(a, b)[0] * w).sum(), (a, b))
-    torch.testing.assert_close(gs_a, gr_a, atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(gs_b, gr_b, atol=1e-4, rtol=1e-4)
-
-
-def _reference_rms_norm(x: torch.Tensor, scale: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    shape = (scale.shape[0],) + (1,) * (x.dim() - 2) + (scale.shape[-1],)
-    return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps) * (1.0 + scale.view(shape))
-
-
-def _reference_conv(ext: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    cw = w.shape[1]
-    length = ext.shape[2] - (cw - 1)
-    return b[:, None, None, :] + sum(ext[:, :, j : j + length] * w[:, None, None, j] for j in range(cw))
-
-
-def test_hand_written_backwards_match_autograd():
-    """RMSNorm and the causal conv: values, gradients and second-order gradients (float64)."""
-    from social_dilemmas.models.base import _RMSNorm
-    from social_dilemmas.models.hawk import _CausalConv
-
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64, requires_grad=True)
-    scale = (0.3 * torch.randn(2, 5, generator=g, dtype=torch.float64)).requires_grad_()
-    torch.testing.assert_close(_RMSNorm.apply(x, scale, 1e-6), _reference_rms_norm(x, scale))
-    assert torch.autograd.gradcheck(lambda a, s: _RMSNorm.apply(a, s, 1e-6), (x, scale))
-    assert torch.autograd.gradgradcheck(lambda a, s: _RMSNorm.apply(a, s, 1e-6), (x, scale))
-    ext = torch.randn(2, 3, 3 + 4, 5, generator=g, dtype=torch.float64, requires_grad=True)
-    w = torch.randn(2, 4, 5, generator=g, dtype=torch.float64, requires_grad=True)
-    b = torch.randn(2, 5, generator=g, dtype=torch.float64, requires_grad=True)
-    torch.testing.assert_close(_CausalConv.apply(ext, w, b), _reference_conv(ext, w, b))
-    assert torch.autograd.gradcheck(_CausalConv.apply, (ext, w, b))
-    assert torch.autograd.gradgradcheck(_CausalConv.apply, (ext, w, b))
-
-
 @pytest.mark.parametrize("kind", BODY_KINDS)
 def test_sequence_gradients_match_step_loop(kind):
     """Gradients of a sequence-mode loss equal those of the same loss built from step mode."""
@@ -378,14 +177,6 @@ def test_generator_reproducible():
     torch.manual_seed(1)
     d = make_model("mlp", OBS_DIM, A)
     assert torch.equal(params(c), params(d))
-
-
-def test_hawk_initial_decay_on_ring():
-    m = make_model("hawk", OBS_DIM, A, population=4, seed=0)
-    a = torch.exp(-F.softplus(m.a_param.detach()))
-    assert a.min() >= 0.9 - 1e-6 and a.max() <= 0.999 + 1e-6
-    assert torch.all(m.norm1 == 0) and torch.all(m.lin_x_b == 0)
-    assert m.conv_w.std().item() == pytest.approx(math.sqrt(0.01 / 4), rel=0.3)
 
 
 # ----------------------------------------------------------------------------- member state

@@ -368,6 +368,10 @@ def test_run_experiment_writes_summary_json_and_plot(tmp_path, monkeypatch):
     data = json.loads(files[0].read_text())
     assert data["summary_last_10_iterations"]["M-FOS"]["reward/ego"]["per_seed"] == [0.5]
     assert len(data["summary_last_10_iterations"]["COALA-PPO"]["reward/ego"]["per_seed"]) == 2
+    # each run records its command; the replaced M-FOS seed 1 leaves the list, COALA's stay
+    assert all(r["command"] in data["commands"] for r in data["runs"])
+    assert not any("train mfos" in c and "--seed 1" in c for c in data["commands"])
+    assert any("train coala" in c and "--seed 1" in c for c in data["commands"])
     with pytest.raises(ValueError, match="labels must be"):
         figures.run_experiment("fig5a", tmp_path, labels=["COALA"], plot=False)  # not a label of fig5a
     # with run_root every run gets its own run_dir, resumed when a checkpoint is already there

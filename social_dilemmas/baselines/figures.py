@@ -80,6 +80,9 @@ def _one_run(job: dict[str, Any]) -> dict[str, Any]:
     return {**job, "curves": curves, "seconds": time.perf_counter() - t0, "iterations_done": res.iterations_done}
 
 
+_RUN_KEYS = ("label", "algo", "seed", "command", "seconds", "iterations_done", "curves")
+
+
 def _command(preset: str, algo: str, overrides: dict[str, Any]) -> str:
     skip = ("progress", "run_dir", "resume", "tensorboard")
     opts = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in overrides.items() if k not in skip)
@@ -132,7 +135,8 @@ def run_experiment(
                 overrides["run_dir"] = str(run_dir)
                 overrides["resume"] = (run_dir / "checkpoint.pt").exists()
             jobs_list.append({"label": label, "algo": algo, "preset": preset, "overrides": overrides,
-                              "metrics": exp["metrics"], "seed": seed})
+                              "metrics": exp["metrics"], "seed": seed,
+                              "command": _command(preset, algo, overrides)})
     t0 = time.perf_counter()
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as ex:
@@ -167,12 +171,15 @@ def run_experiment(
         "seeds": n_seeds,
         "iterations": iterations,
         "summary_last_10_iterations": summary,
-        "commands": sorted({_command(preset, r["algo"], r["overrides"]) for r in results if "seed" in r["overrides"]}
-                           | set(old_commands(json_path) if merge else [])),
+        # each run records its command; runs merged from a JSON written before that keep the
+        # old file's list
+        "commands": sorted({r["command"] for r in results if "command" in r}
+                           | set(old_commands(json_path) if merge and any("command" not in r for r in results)
+                                 else [])),
         "wall_seconds": previous_seconds + time.perf_counter() - t0,
         "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "cpu_count": os.cpu_count(),
-        "runs": [{k: r[k] for k in ("label", "algo", "seed", "seconds", "iterations_done", "curves")} for r in results],
+        "runs": [{k: r[k] for k in _RUN_KEYS if k in r} for r in results],
     }
     json_path.write_text(json.dumps(payload, indent=1))
     files = [json_path]

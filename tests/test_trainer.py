@@ -412,3 +412,6 @@ def test_experiment_run_reads_every_iteration_back_from_its_run_dir_after_a_resu
     assert len(first["curves"]["reward/ego"]) == 2
     assert len(resumed["curves"]["reward/ego"]) == 3  # the two iterations before the resume are kept
     assert resumed["curves"]["reward/ego"][:2] == first["curves"]["reward/ego"]
+    # its time counts all three iterations, not only the one run after the resume
+    times = [r["time/iteration"] for r in read_csv(tmp_path / "run" / "metrics.csv")]
+    assert len(times) == 3 and resumed["seconds"] == pytest.approx(sum(times))

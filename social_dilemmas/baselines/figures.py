@@ -77,7 +77,12 @@ def _one_run(job: dict[str, Any]) -> dict[str, Any]:
 
         history = read_csv(Path(args.run_dir) / "metrics.csv")  # every iteration, also of a resumed run
     curves = {m: [h.get(m, math.nan) for h in history] for m in job["metrics"]}
-    return {**job, "curves": curves, "seconds": time.perf_counter() - t0, "iterations_done": res.iterations_done}
+    # the training time of all the run's iterations (also those before a resume), else wall time
+    seconds = time.perf_counter() - t0
+    per_iteration = [h.get("time/iteration", math.nan) for h in history]
+    if per_iteration and all(math.isfinite(x) for x in per_iteration):
+        seconds = float(sum(per_iteration))
+    return {**job, "curves": curves, "seconds": seconds, "iterations_done": res.iterations_done}
 
 
 _RUN_KEYS = ("label", "algo", "seed", "command", "seconds", "iterations_done", "curves")
@@ -177,6 +182,7 @@ def run_experiment(
                            | set(old_commands(json_path) if merge and any("command" not in r for r in results)
                                  else [])),
         "wall_seconds": previous_seconds + time.perf_counter() - t0,
+        "run_seconds_total": float(sum(r.get("seconds", 0.0) for r in results)),
         "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "cpu_count": os.cpu_count(),
         "runs": [{k: r[k] for k in _RUN_KEYS if k in r} for r in results],

@@ -153,11 +153,7 @@ def run_experiment(
     if merge and json_path.exists():
         old = json.loads(json_path.read_text())
         done = {r["label"] for r in results}
-        kept = [r for r in old["runs"] if r["label"] not in done]
-        for r in kept:
-            r.setdefault("preset", old["preset"])
-            r.setdefault("overrides", {})
-        results = kept + results
+        results = [r for r in old["runs"] if r["label"] not in done] + results
         previous_seconds = float(old.get("wall_seconds", 0.0))
     summary: dict[str, Any] = {}
     for label, _, _ in exp["runs"]:

@@ -31,11 +31,12 @@ Entry points (what ``social-dilemmas train`` / ``eval`` call)::
         # or a fixed co-player name ("always_defect", "tit_for_tat", ...)
 
     ALGORITHMS: dict (algo name -> estimator/algorithm flags); PRESETS: dict (name -> tables)
-    Args fields: see social_dilemmas.baselines.coala_ppo.Args (dataclass; Args.replace(**kw)
+    Args fields: see social_dilemmas.baselines.args.Args (dataclass; Args.replace(**kw)
     rejects unknown names with a TypeError listing the valid ones).
 
 Modules: :mod:`.estimators` (paper Algorithm 1, vectorised), :mod:`.losses` (PPO/A2C, centering,
-sum-over-b scaling), :mod:`.rollout` (meta-episode collection), :mod:`.coala_ppo` (the trainer),
+sum-over-b scaling), :mod:`.rollout` (meta-episode collection), :mod:`.args` (typed settings), :mod:`.runtime` (the
+plumbing every trainer shares), :mod:`.metrics`, :mod:`.coala_ppo` (the trainer),
 :mod:`.presets`, :mod:`.checkpoint`, :mod:`.runlog`, :mod:`.lola_dice`, :mod:`.naive_baseline`.
 Importing this package is cheap; the trainer modules import on first use.
 """
@@ -49,8 +50,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Args": "social_dilemmas.baselines.coala_ppo",
-    "TrainResult": "social_dilemmas.baselines.coala_ppo",
+    "Args": "social_dilemmas.baselines.args",
+    "TrainResult": "social_dilemmas.baselines.args",
     "train": "social_dilemmas.baselines.coala_ppo",
     "evaluate": "social_dilemmas.baselines.coala_ppo",
     "preset_args": "social_dilemmas.baselines.presets",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from social_dilemmas.baselines.coala_ppo import Args, TrainResult, train
+from social_dilemmas.baselines.args import Args, LolaArgs, TrainResult
 from social_dilemmas.baselines.presets import ALGORITHMS
 
 
@@ -16,11 +16,13 @@ def run(args: Args) -> TrainResult:
     if args.algo not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {args.algo!r}; known algorithms: {', '.join(ALGORITHMS)}")
     if args.algo == "lola-dice":
-        from social_dilemmas.baselines.lola_dice import LolaArgs, lola_args_from, train_lola  # noqa: PLC0415
+        from social_dilemmas.baselines.lola_dice import lola_args_from, train_lola  # noqa: PLC0415
 
         return train_lola(args if isinstance(args, LolaArgs) else lola_args_from(args))
     if args.algo == "naive":
         from social_dilemmas.baselines.naive_baseline import run_naive  # noqa: PLC0415
 
         return run_naive(args)
+    from social_dilemmas.baselines.coala_ppo import train  # noqa: PLC0415
+
     return train(args)

@@ -32,54 +32,28 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch.func import functional_call
 
 from social_dilemmas.baselines import checkpoint as ckpt
-from social_dilemmas.baselines.coala_ppo import (
-    Args,
+from social_dilemmas.baselines.args import Args, LolaArgs, TrainResult
+from social_dilemmas.baselines.metrics import rollout_metrics
+from social_dilemmas.baselines.rollout import Timer, collect
+from social_dilemmas.baselines.runtime import (
     RunBook,
-    TrainResult,
-    _env_seed,
     build_envs,
     clip_grad_norm_per_member,
+    env_seed,
     init_learner,
-    rollout_metrics,
     time_coplayer_updates,
     torch_threads,
 )
-from social_dilemmas.baselines.rollout import Timer, collect
 from social_dilemmas.models import PolicyValueModel, make_model
 from social_dilemmas.models.functional import sample_actions_from_uniforms
 from social_dilemmas.models.population import population_like
-
-
-@dataclass
-class LolaArgs(Args):
-    """:class:`~social_dilemmas.baselines.coala_ppo.Args` plus the LOLA-DiCE knobs."""
-
-    algo: str = "lola-dice"
-    lola_lookahead: int = 1
-    """K: differentiable co-player update steps looked ahead"""
-    lola_opponent_lr: float = 1.0
-    """eta: step size of the modelled co-player update (SGD on its DiCE objective)"""
-    lola_objective: Literal["final", "sum"] = "final"
-    lola_eval_every: int = 1
-    """play a real meta-episode against the pool every this many iterations (for the metrics)"""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.lola_lookahead, int) or self.lola_lookahead < 0:
-            raise ValueError(f"lola_lookahead must be an int >= 0, got {self.lola_lookahead!r}")
-        if self.lola_objective not in ("final", "sum"):
-            raise ValueError(f"lola_objective must be 'final' or 'sum', got {self.lola_objective!r}")
-        if not self.lola_eval_every >= 1:
-            raise ValueError(f"lola_eval_every must be >= 1, got {self.lola_eval_every}")
-
 
 # ============================================================================ the maths
 
@@ -264,7 +238,7 @@ def _train_lola(args: LolaArgs) -> TrainResult:
             for env in envs:
                 env.coplayer.naive.set_initial_population(model)
         opp, _ = _initial_opponents(args, model, naive_init, generator)
-        base = _env_seed(args.seed, it, 0) * 7 + 1
+        base = env_seed(args.seed, it, 0) * 7 + 1
         seeds = [torch.arange(n_games, device=game.device, dtype=torch.int64) + base + k * n_games
                  for k in range(args.lola_lookahead + 1)]
         loss, look = lookahead_loss(args, game, model, opp, seeds, generator)
@@ -278,9 +252,9 @@ def _train_lola(args: LolaArgs) -> TrainResult:
         metrics: dict[str, float] = {"loss/policy": float(loss.detach()) / args.population_size,
                                      "loss/grad_norm": float(norms.mean()), **look}
         if done % args.lola_eval_every == 0 or done == args.iterations:
-            seeds_env = [_env_seed(args.seed, done, p) for p in range(args.population_size)]
+            seeds_env = [env_seed(args.seed, done, p) for p in range(args.population_size)]
             # its own generator: evaluating (or not) never changes the training randomness
-            eval_gen = torch.Generator(device=generator.device).manual_seed(_env_seed(args.seed, done, 99))
+            eval_gen = torch.Generator(device=generator.device).manual_seed(env_seed(args.seed, done, 99))
             batch = collect(model, envs, seeds_env, eval_gen, timer=timer, reset_at_inner_boundary=True)
             metrics.update(rollout_metrics(args, batch))
             metrics["time/rollout"] = batch.timings["rollout"] - batch.timings["coplayer_update"]

@@ -20,16 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from social_dilemmas.baselines.coala_ppo import (
-    Args,
-    TrainResult,
-    _env_seed,
-    _probe_dims,
-    rollout_metrics,
-    torch_threads,
-)
+from social_dilemmas.baselines.args import Args, TrainResult
+from social_dilemmas.baselines.metrics import rollout_metrics
 from social_dilemmas.baselines.rollout import Rollout
 from social_dilemmas.baselines.runlog import Progress, RunLogger
+from social_dilemmas.baselines.runtime import env_seed, probe_dims, torch_threads
 from social_dilemmas.coplayers.naive import InnerEpisodeBatch, NaiveConfig, NaiveLearner
 from social_dilemmas.core.rng import RNG
 from social_dilemmas.models.functional import log_probs_entropy, sample_actions_from_uniforms
@@ -94,7 +89,7 @@ def run_naive(args: Args) -> TrainResult:
     with torch_threads(args):
         torch.manual_seed(args.seed)
         np.random.seed(args.seed % (2**32))
-        dims = _probe_dims(args)
+        dims = probe_dims(args)
         co = NaiveLearner(dims["coplayer_obs_dim"], dims["num_actions"], args.meta_batch,
                           _naive_config(args, args.seed * 7919 + 100_003), device=args.device)
         env = ShapingMetaEnv(game=args.game, coplayer=OpponentPool(args.meta_batch, 1.0, naive=co),
@@ -113,7 +108,7 @@ def run_naive(args: Args) -> TrainResult:
         try:
             for it in range(args.iterations):
                 t0 = time.perf_counter()
-                batch = play_naive_meta_episode(args, env, ego, _env_seed(args.seed, it, 0), gen)
+                batch = play_naive_meta_episode(args, env, ego, env_seed(args.seed, it, 0), gen)
                 metrics = rollout_metrics(args, batch)
                 metrics["time/iteration"] = time.perf_counter() - t0
                 history.append(metrics)

@@ -1,6 +1,6 @@
 """Training presets: the paper's hyperparameter tables, and honest scaled-down ``*-quick`` variants.
 
-A preset is plain data: a dict of :class:`~social_dilemmas.baselines.coala_ppo.Args` field
+A preset is plain data: a dict of :class:`~social_dilemmas.baselines.args.Args` field
 values, plus per-algorithm overrides (paper Table 7 gives CleanUp-lite learning rates and
 reward rescalings per method). Resolve one with :func:`preset_args`::
 
@@ -268,19 +268,19 @@ def preset_values(name: str, algo: str = "coala") -> dict[str, Any]:
 
 
 def preset_args(name: str, algo: str = "coala", **overrides: Any):
-    """An :class:`~social_dilemmas.baselines.coala_ppo.Args` from a preset plus overrides.
+    """An :class:`~social_dilemmas.baselines.args.Args` from a preset plus overrides.
 
     For ``algo="lola-dice"`` the result is a
-    :class:`~social_dilemmas.baselines.lola_dice.LolaArgs` (Args plus the look-ahead knobs).
+    :class:`~social_dilemmas.baselines.args.LolaArgs` (Args plus the look-ahead knobs).
     Unknown override names raise a ``TypeError``.
     """
     values = preset_values(name, algo)
     values.update(overrides)
     if algo == "lola-dice":
-        from social_dilemmas.baselines.lola_dice import LolaArgs  # noqa: PLC0415
+        from social_dilemmas.baselines.args import LolaArgs  # noqa: PLC0415
 
         return LolaArgs(**values)
-    from social_dilemmas.baselines.coala_ppo import Args  # noqa: PLC0415
+    from social_dilemmas.baselines.args import Args  # noqa: PLC0415
 
     return Args(**values)
 
@@ -296,9 +296,9 @@ def coerce_overrides(algo: str, overrides: dict[str, str]) -> dict[str, Any]:
     import typing
 
     if algo == "lola-dice":
-        from social_dilemmas.baselines.lola_dice import LolaArgs as cls  # noqa: PLC0415
+        from social_dilemmas.baselines.args import LolaArgs as cls  # noqa: PLC0415
     else:
-        from social_dilemmas.baselines.coala_ppo import Args as cls  # noqa: PLC0415
+        from social_dilemmas.baselines.args import Args as cls  # noqa: PLC0415
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     out: dict[str, Any] = {}

@@ -221,7 +221,7 @@ class TestActions:
 class TestConstruction:
     @pytest.mark.parametrize("n", [0, -3])
     def test_non_positive_batch_size(self, n):
-        with pytest.raises(ValueError, match=rf"batch_size must be a positive integer \(>= 1\), got {n}"):
+        with pytest.raises(ValueError, match=rf"batch_size must be a positive integer in \[1, 2147483647\], got {n}"):
             make_batched("IPD-v0", n)
 
     @pytest.mark.parametrize("n", [2.0, True, "4", None])
@@ -231,7 +231,7 @@ class TestConstruction:
 
     @pytest.mark.parametrize("t", [0, -1])
     def test_non_positive_max_steps(self, t):
-        with pytest.raises(ValueError, match=rf"max_steps must be a positive integer \(>= 1\), got {t}"):
+        with pytest.raises(ValueError, match=rf"max_steps must be a positive integer in \[1, 2147483647\], got {t}"):
             make_game("IPD-v0", max_steps=t)
 
     def test_non_integer_max_steps(self):

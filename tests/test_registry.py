@@ -84,7 +84,7 @@ def test_unknown_id_lists_the_registered_ids():
 
 
 def test_make_batched_validates_its_batch_size():
-    with pytest.raises(ValueError, match=r"batch_size must be a positive integer \(>= 1\), got 0"):
+    with pytest.raises(ValueError, match=r"batch_size must be a positive integer in \[1, 2147483647\], got 0"):
         make_batched("IPD-v0", 0)
 
 

@@ -32,9 +32,9 @@ from gymnasium import spaces
 
 from social_dilemmas.coplayers.fixed import make_strategy
 from social_dilemmas.core.game import COPLAYER_STREAM, BatchedGame, GameSpec, StepOutput
-from social_dilemmas.core.rng import sample_categorical
+from social_dilemmas.core.rng import check_seed, sample_categorical
 from social_dilemmas.core.tree import tree_where
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.validation import MAX_BATCH, check_options, check_positive_int
 from social_dilemmas.registration import EnvEntry, get_entry, make_game
 
 #: Frames per second declared to renderers (text and small grids need no more).
@@ -139,7 +139,7 @@ class EgoBatch:
 
     def __init__(self, env_id: str, num_envs: int, opponent: Any = None, device: Any = "cpu", **game_kwargs: Any):
         self.entry = get_entry(env_id)
-        self.num_envs = check_positive_int("num_envs", num_envs)
+        self.num_envs = check_positive_int("num_envs", num_envs, MAX_BATCH)
         self.game: BatchedGame = make_game(env_id, device=device, **game_kwargs)
         self.spec: GameSpec = self.game.spec
         self.device = self.game.device
@@ -268,6 +268,9 @@ class SingleAgentEnv(gym.Env[np.ndarray, np.int64]):
         return self._ego.obs[0, 0].detach().cpu().numpy().astype(np.float32, copy=True)  # type: ignore[index]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        check_options(options)
+        if seed is not None:
+            seed = check_seed("seed", seed)
         super().reset(seed=seed)
         ego = self._ego
         if seed is not None:

@@ -51,8 +51,10 @@ from social_dilemmas.adapters.gymnasium_env import (
     observation_box,
     render_fps_of,
 )
+from social_dilemmas.core.game import first_bad_action
+from social_dilemmas.core.rng import check_seed
 from social_dilemmas.core.tree import tree_where
-from social_dilemmas.core.validation import check_choice, check_int
+from social_dilemmas.core.validation import check_choice, check_int, check_options
 from social_dilemmas.registration import get_entry
 
 _OUTPUTS = ("numpy", "torch")
@@ -196,18 +198,14 @@ class BatchedVectorEnv(gym.vector.VectorEnv):
         if seed is None:
             return None, None
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
-            if seed < 0:
-                raise ValueError(f"seed must be a non-negative integer, got {seed}")
-            return torch.arange(n, dtype=torch.int64) + int(seed), None
+            return torch.arange(n, dtype=torch.int64) + check_seed("seed", seed, n), None
         seeds = list(seed) if isinstance(seed, (list, tuple, np.ndarray, torch.Tensor)) else None
         if seeds is None or len(seeds) != n:
             raise ValueError(
                 f"seed must be None, an int, or a list of {n} ints/None (one per sub-environment); got {seed!r}"
             )
         has = torch.tensor([s is not None for s in seeds])
-        vals = [check_int(f"seed[{i}]", s) if s is not None else 0 for i, s in enumerate(seeds)]
-        if any(v < 0 for v in vals):
-            raise ValueError(f"seeds must be non-negative integers, got {seed!r}")
+        vals = [check_seed(f"seed[{i}]", s) if s is not None else 0 for i, s in enumerate(seeds)]
         return torch.tensor(vals, dtype=torch.int64), (None if bool(has.all()) else has)
 
     def reset(
@@ -221,6 +219,7 @@ class BatchedVectorEnv(gym.vector.VectorEnv):
         """
         ego, n = self._ego, self.num_envs
         mask = None
+        check_options(options, ("reset_mask",))
         if options is not None and "reset_mask" in options:
             mask = self._reset_mask(options["reset_mask"])
         seeds, has_seed = self._seeds(seed)
@@ -274,12 +273,11 @@ class BatchedVectorEnv(gym.vector.VectorEnv):
             raise TypeError(f"actions must be an array of {n} {allowed}; got dtype {t.dtype}")
         if tuple(t.shape) != (n,):
             raise ValueError(f"actions must have shape ({n},) (one per sub-environment); got {tuple(t.shape)}")
-        t = t.to(self.device, torch.int64)
         if self.validate:
-            bad = (t < 0) | (t >= k)
-            if bool(bad.any()):
-                raise ValueError(f"actions must be {allowed}; got {t[bad][0].item()}")
-        return t
+            bad = first_bad_action(t, k)
+            if bad is not None:
+                raise ValueError(f"actions must be {allowed}; got {bad}")
+        return t.to(self.device, torch.int64)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         ego = self._ego

@@ -44,7 +44,7 @@ import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from social_dilemmas.core.validation import check_choice, check_positive_int
+from social_dilemmas.core.validation import MAX_BATCH, check_choice, check_options, check_positive_int
 from social_dilemmas.wrappers.shaping import MetaStepOutput, ShapingMetaEnv
 
 __all__ = ["ShapingEnv", "ShapingVectorEnv", "make_sb3_vec_env", "resolve_geometry"]
@@ -53,11 +53,11 @@ __all__ = ["ShapingEnv", "ShapingVectorEnv", "make_sb3_vec_env", "resolve_geomet
 def resolve_geometry(num_envs: int | None, meta_batch: int | None, batch_size: int | None) -> tuple[int, int]:
     """``(meta_batch, batch_size)`` from any two of ``num_envs = meta_batch * batch_size``."""
     if num_envs is not None:
-        num_envs = check_positive_int("num_envs", num_envs)
+        num_envs = check_positive_int("num_envs", num_envs, MAX_BATCH)
     if meta_batch is not None:
-        meta_batch = check_positive_int("meta_batch", meta_batch)
+        meta_batch = check_positive_int("meta_batch", meta_batch, MAX_BATCH)
     if batch_size is not None:
-        batch_size = check_positive_int("batch_size", batch_size)
+        batch_size = check_positive_int("batch_size", batch_size, MAX_BATCH)
     if meta_batch is not None and batch_size is not None:
         if num_envs is not None and num_envs != meta_batch * batch_size:
             raise ValueError(f"num_envs={num_envs} must equal meta_batch * batch_size = {meta_batch} * {batch_size}")
@@ -148,6 +148,7 @@ class ShapingVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
         """Start a new meta-episode in every slot; ``seed`` int gives sub-env ``i`` seed ``seed + i``."""
+        check_options(options)
         if isinstance(seed, (list, tuple)) and all(s is None for s in seed):
             seed = None
         self._np_random_seed = seed if isinstance(seed, int) else None
@@ -166,6 +167,8 @@ class ShapingVectorEnv(VectorEnv):
             arr = np.asarray(actions)
             if arr.dtype.kind not in "iu":
                 raise ValueError(f"actions must be integers in [0, {self.meta_env.num_actions}), got dtype {arr.dtype}")
+            if arr.dtype.kind == "u" and arr.size and int(arr.max()) >= self.meta_env.num_actions:
+                raise ValueError(f"actions must be integers in [0, {self.meta_env.num_actions}), got {int(arr.max())}")
             a = torch.from_numpy(arr.astype(np.int64, copy=False)).to(self.device)
         if tuple(a.shape) != (self.num_envs,):
             raise ValueError(f"actions must have shape [{self.num_envs}] (one per sub-environment), "

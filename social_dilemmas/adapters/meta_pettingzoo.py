@@ -41,7 +41,8 @@ import numpy as np
 import torch
 from pettingzoo import ParallelEnv
 
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.rng import seeds_for_batch
+from social_dilemmas.core.validation import MAX_BATCH, MAX_STEPS, check_options, check_positive_int
 from social_dilemmas.registration import get_entry, make_game
 from social_dilemmas.wrappers.history import HistoryChannels, parse_history
 from social_dilemmas.wrappers.shaping import _reward_bounds
@@ -79,9 +80,9 @@ class MetaParallelEnv(ParallelEnv):
         spec = self.game.spec
         if spec.num_agents != 2:
             raise ValueError(f"a meta-episode face needs a two-player game; {spec.name} has {spec.num_agents} agents")
-        self.num_inner_episodes = check_positive_int("num_inner_episodes", num_inner_episodes)
+        self.num_inner_episodes = check_positive_int("num_inner_episodes", num_inner_episodes, MAX_STEPS)
         self.batched = batch_size is not None
-        self.batch_size = 1 if batch_size is None else check_positive_int("batch_size", batch_size)
+        self.batch_size = 1 if batch_size is None else check_positive_int("batch_size", batch_size, MAX_BATCH)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
@@ -134,12 +135,11 @@ class MetaParallelEnv(ParallelEnv):
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
         b = self.batch_size
+        check_options(options)
         if seed is None and self._state is not None:
             self._state, obs = self.game.reset_from(self._state.rng)
         else:
-            if seed is None:
-                seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
-            self._state, obs = self.game.reset((torch.arange(b) + int(seed)).to(self.game.device))
+            self._state, obs = self.game.reset(seeds_for_batch(seed, b, "game of the batch").to(self.game.device))
         self.agents = list(self.possible_agents)
         self._m, self._t = 0, 0
         observations = self._observe(obs, None, None, inner_start=True)

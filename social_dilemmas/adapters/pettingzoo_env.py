@@ -40,7 +40,8 @@ from social_dilemmas.adapters.gymnasium_env import (
     render_modes_of,
     single_info,
 )
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.rng import check_seed
+from social_dilemmas.core.validation import MAX_STEPS, check_options, check_positive_int
 from social_dilemmas.registration import get_entry, make_game
 
 
@@ -85,7 +86,7 @@ class BatchedParallelEnv(ParallelEnv):
     ) -> None:
         entry = get_entry(env_id)
         if max_cycles is not None:
-            m = check_positive_int("max_cycles", max_cycles)
+            m = check_positive_int("max_cycles", max_cycles, MAX_STEPS)
             if "max_steps" in game_kwargs and game_kwargs["max_steps"] != m:
                 raise ValueError(
                     f"max_cycles={m} and max_steps={game_kwargs['max_steps']!r} disagree; pass one of them"
@@ -134,10 +135,9 @@ class BatchedParallelEnv(ParallelEnv):
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         """Start an episode. ``seed`` replays it exactly; ``None`` continues the random stream
         of the previous episode (fresh entropy on the very first reset)."""
+        check_options(options)
         if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-                raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-            self._state, self._obs = self.game.reset([int(seed)])
+            self._state, self._obs = self.game.reset([check_seed("seed", seed)])
         elif self._state is not None:
             self._state, self._obs = self.game.reset_from(self._state.rng)
         else:

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from social_dilemmas.coplayers.base import SlotModelPolicy
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.validation import MAX_BATCH, check_positive_int
 from social_dilemmas.models.base import PolicyValueModel
 from social_dilemmas.models.population import copy_members_, member_index, parameter_vector, population_like
 
@@ -65,7 +65,7 @@ class AgentCoPlayer(SlotModelPolicy):
     ) -> None:
         if not isinstance(agents, PolicyValueModel):
             raise TypeError(f"agents must be a PolicyValueModel, got {type(agents).__name__}")
-        self.meta_batch = check_positive_int("meta_batch", meta_batch)
+        self.meta_batch = check_positive_int("meta_batch", meta_batch, MAX_BATCH)
         self.num_actions = agents.num_actions
         self.obs_dim = agents.obs_dim
         self.greedy = bool(greedy)

@@ -42,13 +42,19 @@ import torch
 from torch import Tensor
 
 from social_dilemmas.coplayers.base import SlotModelPolicy
-from social_dilemmas.core.rng import RNG
+from social_dilemmas.core.rng import RNG, SEED_LIMIT
 from social_dilemmas.core.validation import (
-    check_choice,
-    check_finite,
-    check_int,
+    MAX_BATCH,
+    MAX_HIDDEN,
+    Flag,
+    Float,
+    Int,
+    Maybe,
+    NonFiniteError,
+    OneOf,
+    Rule,
     check_positive_int,
-    check_probability,
+    validate_fields,
 )
 from social_dilemmas.models import MODEL_KINDS, PolicyValueModel, make_model
 from social_dilemmas.models.population import copy_members_, member_view, population_like
@@ -138,23 +144,13 @@ class NaiveConfig:
     update_block: int | None = None
 
     def __post_init__(self) -> None:
-        check_choice("model", self.model, sorted(MODEL_KINDS))
-        check_positive_int("hidden", self.hidden)
-        check_positive_int("population_size", self.population_size)
-        check_int("init_seed", self.init_seed)
-        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
-        for name in ("learning_rate", "adam_eps", "reward_rescaling", "value_coef", "entropy_coef"):
-            v = check_finite(name, getattr(self, name))
-            if v < 0 or (name in ("learning_rate",) and v == 0):
-                raise ValueError(f"{name} must be {'positive' if name == 'learning_rate' else '>= 0'}, got {v}")
-        check_probability("discount", self.discount)
-        b1, b2 = self.adam_betas
-        check_probability("adam_betas[0]", b1)
-        check_probability("adam_betas[1]", b2)
-        if self.max_grad_norm is not None and not check_finite("max_grad_norm", self.max_grad_norm) > 0:
-            raise ValueError(f"max_grad_norm must be positive or None, got {self.max_grad_norm}")
-        if self.update_block is not None:
-            check_positive_int("update_block", self.update_block)
+        validate_fields(self, NAIVE_CONFIG_RULES)
+        if not isinstance(self.model_kwargs, Mapping):
+            raise TypeError(f"model_kwargs must be a dict of make_model options, got {self.model_kwargs!r}")
+        betas = self.adam_betas
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"adam_betas must be two numbers in [0, 1), got {betas!r}")
+        object.__setattr__(self, "adam_betas", (_BETA("adam_betas[0]", betas[0]), _BETA("adam_betas[1]", betas[1])))
 
     def replace(self, **overrides: Any) -> NaiveConfig:
         """A copy with ``overrides``; unknown names raise a ``TypeError`` listing the fields."""
@@ -163,6 +159,26 @@ class NaiveConfig:
         if unknown:
             raise TypeError(f"unknown naive-learner option(s) {unknown}; known: {', '.join(sorted(names))}")
         return dataclasses.replace(self, **overrides)
+
+
+_BETA = Float(0.0, 1.0, high_open=True)
+#: What every :class:`NaiveConfig` field accepts (checked on construction and on ``replace``).
+NAIVE_CONFIG_RULES: dict[str, Rule] = {
+    "model": OneOf(tuple(sorted(MODEL_KINDS))),
+    "hidden": Int(1, MAX_HIDDEN),
+    "population_size": Int(1, MAX_BATCH),
+    "init_seed": Int(0, SEED_LIMIT - 1),
+    "optimizer": OneOf(("adam", "sgd")),
+    "learning_rate": Float(0.0, low_open=True),
+    "adam_eps": Float(0.0),
+    "discount": Float(0.0, 1.0),
+    "reward_rescaling": Float(0.0),
+    "value_coef": Float(0.0),
+    "entropy_coef": Float(0.0),
+    "max_grad_norm": Maybe(Float(0.0, low_open=True)),
+    "normalize_advantages": Flag(),
+    "update_block": Maybe(Int(1, MAX_BATCH)),
+}
 
 
 #: The paper's Table 8 columns (IPD shaping and mixed share one column).
@@ -354,7 +370,7 @@ class NaiveLearner(SlotModelPolicy):
         self.config = cfg.replace(**overrides) if overrides else cfg
         self.obs_dim = check_positive_int("obs_dim", obs_dim)
         self.num_actions = check_positive_int("num_actions", num_actions)
-        self.meta_batch = check_positive_int("meta_batch", meta_batch)
+        self.meta_batch = check_positive_int("meta_batch", meta_batch, MAX_BATCH)
         c = self.config
         self.init_model: PolicyValueModel = make_model(
             c.model, self.obs_dim, self.num_actions, population=c.population_size, hidden=c.hidden,
@@ -449,11 +465,32 @@ class NaiveLearner(SlotModelPolicy):
                        for p, g in zip(params, grads)], dim=1, out=flat[start:stop])
             parts.append({k: v.detach() for k, v in out.items()})
         norms = self.optimizer.step(flat, active)
+        self._check_health(norms, active)
         self.num_updates += 1 if active is None else active.cpu().long()
         diag = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
         diag["grad_norm"] = norms
         diag["coop_rate"] = (episodes.actions == 0).float().reshape(self.meta_batch, -1).mean(1)
         return diag
+
+    def _check_health(self, norms: Tensor, active: Tensor | None) -> None:
+        """Raise :class:`NonFiniteError` at the first update that leaves a gradient or parameter non-finite."""
+        p = self.meta_batch
+        ok = torch.isfinite(norms)
+        for param in self._params:
+            ok &= torch.isfinite(param.detach().reshape(p, -1)).all(1)
+        if active is not None:
+            ok |= ~active.to(device=ok.device, dtype=torch.bool)
+        if bool(ok.all()):
+            return
+        slots = (~ok).nonzero().view(-1).tolist()
+        c = self.config
+        raise NonFiniteError(
+            f"a naive co-player update made the gradients or parameters non-finite in meta-batch slot(s) "
+            f"{slots[:8]}{' ...' if len(slots) > 8 else ''} of {p} (update {int(self.num_updates.max()) + 1} of "
+            f"this meta-episode); co-player configuration: model={c.model!r}, optimizer={c.optimizer!r}, "
+            f"learning_rate={c.learning_rate:g}, reward_rescaling={c.reward_rescaling:g}, "
+            f"max_grad_norm={c.max_grad_norm}, discount={c.discount:g}. Lower learning_rate or reward_rescaling."
+        )
 
     def _check_episodes(self, episodes: InnerEpisodeBatch) -> Tensor:
         obs = episodes.obs

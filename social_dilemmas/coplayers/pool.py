@@ -28,7 +28,7 @@ from torch import Tensor
 from social_dilemmas.coplayers.agent import AgentCoPlayer
 from social_dilemmas.coplayers.naive import InnerEpisodeBatch, NaiveLearner
 from social_dilemmas.core.rng import RNG
-from social_dilemmas.core.validation import check_int, check_positive_int, check_probability
+from social_dilemmas.core.validation import MAX_BATCH, check_int, check_positive_int, check_probability
 from social_dilemmas.models.base import PolicyValueModel
 
 __all__ = ["KIND_STREAM", "AGENT_STREAM", "OpponentPool"]
@@ -62,7 +62,7 @@ class OpponentPool:
         agents: PolicyValueModel | None = None,
         ego_index: int | None = None,
     ) -> None:
-        self.meta_batch = check_positive_int("meta_batch", meta_batch)
+        self.meta_batch = check_positive_int("meta_batch", meta_batch, MAX_BATCH)
         self.p_naive = check_probability("p_naive", p_naive)
         if self.p_naive > 0 and naive is None:
             raise ValueError(f"p_naive={self.p_naive} > 0 needs naive learners (naive=NaiveLearner(...))")

@@ -14,7 +14,7 @@ import torch
 
 from social_dilemmas.core.game import BatchedGame, StepOutput
 from social_dilemmas.core.rng import seeds_for_batch
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.validation import MAX_BATCH, allocation_guard, check_positive_int
 
 S = TypeVar("S")
 
@@ -33,7 +33,7 @@ class BatchedEnv(Generic[S]):
 
     def __init__(self, game: BatchedGame[S], batch_size: int, *, autoreset: bool = True) -> None:
         self.game = game
-        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.batch_size = check_positive_int("batch_size", batch_size, MAX_BATCH)
         self.autoreset = autoreset
         self.state: S | None = None
         #: ``[N]`` bool, which episodes have ended (tracked only with ``autoreset=False``).
@@ -53,12 +53,15 @@ class BatchedEnv(Generic[S]):
         if seed is None and self.state is not None:
             self.state, obs = self.game.reset_from(self.state.rng)  # type: ignore[attr-defined]
             return obs
-        self.state, obs = self.game.reset(self.seeds_for(seed))
+        seeds = self.seeds_for(seed)
+        with allocation_guard(f"batch_size={self.batch_size} games of {self.spec.name} on {self.device}"):
+            self.state, obs = self.game.reset(seeds)
         return obs
 
     def seeds_for(self, seed: Any) -> torch.Tensor:
         """The per-sub-environment seeds ``[N]`` that ``reset(seed)`` uses."""
-        return seeds_for_batch(seed, self.batch_size, "sub-environment")
+        with allocation_guard(f"batch_size={self.batch_size} seeds"):
+            return seeds_for_batch(seed, self.batch_size, "sub-environment")
 
     def step(self, actions: torch.Tensor, *, validate: bool = True) -> StepOutput:
         """Step all sub-environments with ``actions [N, A]`` (int)."""

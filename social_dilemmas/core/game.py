@@ -28,9 +28,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 import numpy as np
 import torch
 
-from social_dilemmas.core.rng import RNG
+from social_dilemmas.core.devices import check_device
+from social_dilemmas.core.rng import RNG, check_seed, check_seed_list
 from social_dilemmas.core.tree import tree_where
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.validation import MAX_STEPS, check_positive_int
 
 #: Random streams 0..99 are for dynamics inside a step; 100..199 for episode initialisation;
 #: 200.. for policies acting inside faces (co-players), so no two consumers share draws.
@@ -110,11 +111,8 @@ class BatchedGame(abc.ABC, Generic[S]):
     stochastic: ClassVar[bool | None] = None
 
     def __init__(self, *, max_steps: int, device: torch.device | str = "cpu") -> None:
-        self.max_steps = check_positive_int("max_steps", max_steps)
-        try:
-            self.device = torch.device(device)
-        except (RuntimeError, TypeError) as e:
-            raise ValueError(f"device={device!r} is not a torch device (e.g. 'cpu', 'cuda')") from e
+        self.max_steps = check_positive_int("max_steps", max_steps, MAX_STEPS)
+        self.device = check_device(device)
 
     # ------------------------------------------------------------------ to implement
     @abc.abstractmethod
@@ -195,8 +193,8 @@ class BatchedGame(abc.ABC, Generic[S]):
             raise ValueError(f"actions must have shape [{n}, {a}] (batch, agents), got {list(actions.shape)}")
         if actions.device != self.device:
             raise ValueError(f"actions are on {actions.device}, the game is on {self.device}")
-        if bool(((actions < 0) | (actions >= self.spec.num_actions)).any()):
-            bad = actions[(actions < 0) | (actions >= self.spec.num_actions)][0].item()
+        bad = first_bad_action(actions, self.spec.num_actions)
+        if bad is not None:
             raise ValueError(
                 f"actions must lie in [0, {self.spec.num_actions}) "
                 f"({', '.join(self.spec.action_meanings)}), got {bad}"
@@ -227,12 +225,28 @@ class BatchedGame(abc.ABC, Generic[S]):
         return text
 
 
+_WIDE_UNSIGNED = (torch.uint16, torch.uint32, torch.uint64)
+
+
+def first_bad_action(actions: torch.Tensor, num_actions: int) -> int | None:
+    """The first entry of integer tensor ``actions`` outside ``[0, num_actions)``, or ``None``.
+
+    Wide unsigned dtypes (``uint16/32/64``, which torch cannot compare on every backend) are
+    checked on the host, so ``2**64 - 1`` is reported as itself, not as ``-1``.
+    """
+    if actions.dtype in _WIDE_UNSIGNED:
+        a = actions.detach().cpu().numpy().reshape(-1)
+        bad = a[a >= num_actions]
+        return int(bad[0]) if bad.size else None
+    mask = (actions < 0) | (actions >= num_actions)
+    if bool(mask.any()):
+        return int(actions[mask][0].item())
+    return None
+
+
 def _as_seed_tensor(seeds: Any, device: torch.device) -> torch.Tensor:
-    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        seeds = [int(seeds)]
-    t = torch.as_tensor(seeds, device=device)
-    if t.dtype.is_floating_point or t.dtype == torch.bool or t.dim() != 1 or t.numel() == 0:
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, (bool, np.bool_)):
+        return torch.tensor([check_seed("seeds", seeds)], dtype=torch.int64, device=device)
+    if isinstance(seeds, (str, bytes, float, bool, np.bool_)) or not hasattr(seeds, "__len__"):
         raise ValueError(f"seeds must be a non-empty 1-D sequence of integers, got {seeds!r}")
-    if bool((t < 0).any()):
-        raise ValueError(f"seeds must be non-negative integers, got {t[t < 0][0].item()}")
-    return t.to(torch.int64)
+    return check_seed_list("seeds", seeds).to(device)

@@ -102,19 +102,72 @@ def sample_categorical(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return idx.clamp_max(probs.shape[-1] - 1)
 
 
+#: Seeds are integers in ``[0, SEED_LIMIT)``: every seed a batch uses (``seed + i`` for
+#: sub-environment ``i``) must fit a non-negative int64, so the same seed gives the same
+#: stream on every device and batch size.
+SEED_LIMIT = 2**63
+
+
+def check_seed(name: str, value: Any, count: int = 1) -> int:
+    """``value`` as a seed ``s`` such that ``s, s + 1, ..., s + count - 1`` are all valid seeds.
+
+    Raises ``ValueError`` naming ``name`` and the accepted range ``[0, 2**63 - count]``.
+    """
+    top = SEED_LIMIT - count
+    allowed = f"an integer in [0, 2**63 - {count}] = [0, {top}]" if count > 1 else "an integer in [0, 2**63 - 1]"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
+    v = int(value)
+    if v < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {v} (accepted: {allowed})")
+    if v > top:
+        why = f" so that the {count} seeds {name} + 0 .. {name} + {count - 1} stay below 2**63" if count > 1 else ""
+        raise ValueError(f"{name} must be {allowed}{why}, got {v}")
+    return v
+
+
+def check_seed_list(name: str, seeds: Any, n: int | None = None, what: str = "sub-environment") -> torch.Tensor:
+    """A 1-D sequence/array/tensor of seeds as an int64 tensor ``[len]`` (``n`` entries when given)."""
+    want = "a non-empty 1-D sequence of integers"
+    if n is not None:
+        want = f"an int or a sequence of {n} ints (one per {what})"
+    if isinstance(seeds, torch.Tensor) and seeds.dtype in (torch.uint64, torch.uint32, torch.uint16):
+        seeds = seeds.cpu().numpy()
+    if isinstance(seeds, torch.Tensor):
+        t = seeds.detach()
+        if t.dtype.is_floating_point or t.is_complex() or t.dtype == torch.bool or t.dim() != 1 or t.numel() == 0:
+            raise ValueError(f"{name} must be {want}, got {seeds!r}")
+        t = t.to(torch.int64)
+        if bool((t < 0).any()):
+            raise ValueError(f"seeds must be non-negative integers, got {t[t < 0][0].item()}")
+    else:
+        arr = np.asarray(seeds, dtype=object) if not isinstance(seeds, np.ndarray) else seeds
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"{name} must be {want}, got {seeds!r}")
+        vals = []
+        for i, s in enumerate(arr.tolist()):
+            if isinstance(s, bool) or not isinstance(s, int):
+                raise ValueError(f"{name} must be {want}, got {seeds!r} (entry {i} is {s!r})")
+            if s < 0:
+                raise ValueError(f"seeds must be non-negative integers, got {s}")
+            vals.append(check_seed(f"{name}[{i}]", s))
+        t = torch.tensor(vals, dtype=torch.int64)
+    if n is not None and t.numel() != n:
+        raise ValueError(f"{name} must be {want}, got {seeds!r} ({t.numel()} seeds)")
+    return t
+
+
 def seeds_for_batch(seed: Any, n: int, what: str = "sub-environment") -> torch.Tensor:
     """Per-member seeds ``[n]`` (int64) from a ``reset(seed=...)`` argument.
 
     ``seed`` is ``None`` (fresh entropy from the OS), a non-negative int ``s`` (member ``k``
-    gets ``s + k``) or a sequence of ``n`` ints (one per ``what``, named in the error).
+    gets ``s + k``; ``s <= 2**63 - n``) or a sequence of ``n`` ints (one per ``what``, named
+    in the error), each in ``[0, 2**63)``.
     """
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
-        return torch.arange(n, dtype=torch.int64) + int(seed)
-    seeds = torch.as_tensor(seed)
-    if seeds.dim() != 1 or seeds.numel() != n or seeds.dtype.is_floating_point or seeds.dtype == torch.bool:
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        return torch.arange(n, dtype=torch.int64) + check_seed("seed", seed, n)
+    if isinstance(seed, (str, bytes, dict, set, float, bool, np.bool_)) or not hasattr(seed, "__len__"):
         raise ValueError(f"seed must be an int or a sequence of {n} ints (one per {what}), got {seed!r}")
-    return seeds.to(torch.int64)
+    return check_seed_list("seed", seed, n, what)

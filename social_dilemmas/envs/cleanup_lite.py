@@ -36,7 +36,15 @@ import torch.nn.functional as F
 
 from social_dilemmas.core.game import INIT_STREAM, BatchedGame, GameSpec
 from social_dilemmas.core.rng import RNG
-from social_dilemmas.core.validation import check_choice, check_finite, check_int, check_nonneg_int, check_probability
+from social_dilemmas.core.validation import (
+    MAX_STEPS,
+    check_choice,
+    check_finite,
+    check_float32,
+    check_int,
+    check_nonneg_int,
+    check_probability,
+)
 from social_dilemmas.envs.grid_render import AGENT_COLOURS, BACKGROUND, FROZEN_COLOURS, GridPainter, ascii_grid
 
 #: The paper's six actions, in its order.
@@ -54,6 +62,8 @@ _ORCHARD_RGB = (205, 232, 195)
 _RIVER_RGB = (190, 215, 240)
 _APPLE_RGB = (200, 30, 30)
 _DIRT_RGB = (120, 80, 40)
+#: Largest ``height`` and ``width``: the zap-range table has ``(height * width)**2`` entries.
+MAX_SIDE = 32
 #: Largest observation table (in floats) used by the embedding-bag path of ``observe``.
 _OBS_TABLE_MAX = 1 << 20
 
@@ -158,13 +168,15 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
     ) -> None:
         super().__init__(max_steps=max_steps, device=device)
         h, w = check_int("height", height), check_int("width", width)
-        if h < 1:
-            raise ValueError(f"height must be >= 1 (rows of the grid), got height={height!r}")
+        if not 1 <= h <= MAX_SIDE:
+            raise ValueError(f"height must be in [1, {MAX_SIDE}] (rows of the grid), got height={height!r}")
         if w < 2:
             raise ValueError(
                 f"width must be >= 2: the orchard (left column) and the river (right column) must be "
                 f"different columns, got width={width!r}"
             )
+        if w > MAX_SIDE:
+            raise ValueError(f"width must be in [2, {MAX_SIDE}] (columns of the grid), got width={width!r}")
         self.height, self.width = h, w
         self.num_cells = c = h * w
         self.p_pollution = check_probability("p_pollution", p_pollution)
@@ -176,13 +188,13 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
         if self.zap_radius < 0:
             raise ValueError(f"zap_radius must be >= 0, got {zap_radius!r}")
         self.distance = check_choice("distance", distance, DISTANCES)
-        self.freeze_steps = check_nonneg_int("freeze_steps", freeze_steps)
+        self.freeze_steps = check_nonneg_int("freeze_steps", freeze_steps, MAX_STEPS)
         if initial_dirt is None:
             initial_dirt = min(3, h)
         self.initial_dirt = check_nonneg_int("initial_dirt", initial_dirt)
         if self.initial_dirt > h:
             raise ValueError(f"initial_dirt must be <= height={h} (one dirt per river cell), got {initial_dirt!r}")
-        self.apple_reward = check_finite("apple_reward", apple_reward)
+        self.apple_reward = check_float32("apple_reward", apple_reward)
         self.shared_cell = check_choice("shared_cell", shared_cell, ("split", "random"))
         for flag, value in (("frozen_can_zap", frozen_can_zap), ("freeze_immediately", freeze_immediately)):
             if not isinstance(value, (bool, np.bool_)):

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from social_dilemmas.core.game import INIT_STREAM, BatchedGame, GameSpec
 from social_dilemmas.core.rng import RNG
-from social_dilemmas.core.validation import check_choice, check_finite, check_int
+from social_dilemmas.core.validation import FLOAT32_MAX, check_choice, check_float32, check_int
 from social_dilemmas.envs.grid_render import GridPainter, ascii_grid
 
 #: Action names; the no-op exists only with ``noop_action=True``.
@@ -42,6 +42,8 @@ DELTAS = ((0, 1), (0, -1), (-1, 0), (1, 0), (0, 0))
 RED, BLUE = 0, 1
 COLOUR_NAMES = ("red", "blue")
 _RGB = {RED: (213, 94, 0), BLUE: (0, 114, 178)}
+#: Largest grid side: the free-cell tables hold ``grid_size**6`` int64 (about 24 MB at 12).
+MAX_GRID_SIZE = 12
 #: Largest observation table (in floats) kept for the table lookup in ``observe``.
 _OBS_TABLE_MAX = 1 << 18
 
@@ -142,6 +144,11 @@ class CoinGame(BatchedGame[CoinGameState]):
                 f"grid_size must be >= 2: a {g}x{g} grid is too small for both agents and a coin "
                 f"(they need 3 distinct cells), got grid_size={grid_size!r}"
             )
+        if g > MAX_GRID_SIZE:
+            raise ValueError(
+                f"grid_size must be in [2, {MAX_GRID_SIZE}]: the game's lookup tables grow as grid_size**6 "
+                f"({g}x{g} would need {8 * g**6 / 2**30:.3g} GiB), got grid_size={grid_size!r}"
+            )
         for flag, value in (("wrap", wrap), ("noop_action", noop_action)):
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{flag} must be True or False, got {value!r}")
@@ -149,9 +156,16 @@ class CoinGame(BatchedGame[CoinGameState]):
         self.wrap = bool(wrap)
         self.noop_action = bool(noop_action)
         self.new_coin_colour = check_choice("new_coin_colour", new_coin_colour, ("alternate", "random"))
-        self.reward_own = check_finite("reward_own", reward_own)
-        self.reward_other = check_finite("reward_other", reward_other)
-        self.penalty = check_finite("penalty", penalty)
+        self.reward_own = check_float32("reward_own", reward_own)
+        self.reward_other = check_float32("reward_other", reward_other)
+        self.penalty = check_float32("penalty", penalty)
+        rewards = self.outcome_table()[:, :2]
+        if not np.all(np.abs(rewards) <= FLOAT32_MAX):
+            raise ValueError(
+                "reward_own/reward_other + penalty overflow float32 when a player is penalised in the step it "
+                f"picks a coin up (|reward| must be <= {FLOAT32_MAX:.4g}), got reward_own={reward_own!r}, "
+                f"reward_other={reward_other!r}, penalty={penalty!r}"
+            )
         self.num_cells = c = g * g
         num_actions = 5 if self.noop_action else 4
         self.spec = GameSpec(

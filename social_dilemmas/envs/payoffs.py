@@ -15,9 +15,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
-from social_dilemmas.core.validation import check_choice
+from social_dilemmas.core.validation import FLOAT32_MAX, check_choice
 
 #: Game classes whose defining inequalities are checked when a table declares them.
 KINDS = ("prisoners_dilemma", "stag_hunt", "chicken", "zero_sum", "general")
@@ -82,31 +83,49 @@ def _as_table(payoffs: Any) -> tuple:
         )
     if not bool(torch.isfinite(t).all()):
         raise ValueError(f"payoffs must be finite, got {payoffs!r}")
+    if not bool(torch.isfinite(t.to(torch.float32)).all()):
+        raise ValueError(
+            f"payoffs must stay finite in float32 (|r| <= {FLOAT32_MAX:.4g}), the dtype of the game's rewards; "
+            f"got {payoffs!r}"
+        )
     return tuple(tuple(tuple(float(x) for x in cell) for cell in row) for row in t.tolist())
 
 
 def _check_kind(table: PayoffTable) -> None:
-    kind = table.kind
-    if kind == "general":
+    """The declared class's inequalities, on the table and on its float32 cast (what the games play)."""
+    if table.kind == "general":
         return
-    p = table.payoffs
+    _check_kind_of(table, table.payoffs, "")
+    as32 = tuple(tuple(tuple(float(np.float32(x)) for x in cell) for cell in row) for row in table.payoffs)
+    if as32 != table.payoffs:
+        _check_kind_of(table, as32, " after rounding to float32 (the dtype of the game's rewards)")
+
+
+def _check_kind_of(table: PayoffTable, p: Any, where: str) -> None:
+    kind = table.kind
     if kind == "zero_sum":
         if any(not math.isclose(p[a][b][0] + p[a][b][1], 0.0, abs_tol=1e-12) for a in range(2) for b in range(2)):
-            raise ValueError(f"{table.name}: a zero_sum game needs r0 + r1 == 0 for every joint action")
+            raise ValueError(f"{table.name}: a zero_sum game needs r0 + r1 == 0 for every joint action{where}")
         return
-    if not table.symmetric:
-        raise ValueError(f"{table.name}: kind={kind!r} needs a symmetric table (payoffs[a][b][0] == payoffs[b][a][1])")
-    T, R, P, S = table.trps
+    if not all(p[a][b][0] == p[b][a][1] for a in range(2) for b in range(2)):
+        raise ValueError(
+            f"{table.name}: kind={kind!r} needs a symmetric table (payoffs[a][b][0] == payoffs[b][a][1]){where}"
+        )
+    T, R, P, S = p[1][0][0], p[0][0][0], p[1][1][0], p[0][1][0]
     if kind == "prisoners_dilemma":
         if not (T > R > P > S):
-            raise ValueError(f"{table.name}: a prisoner's dilemma needs T > R > P > S, got T={T}, R={R}, P={P}, S={S}")
+            raise ValueError(
+                f"{table.name}: a prisoner's dilemma needs T > R > P > S, got T={T}, R={R}, P={P}, S={S}" + where
+            )
         if not (2 * R > T + S):
-            raise ValueError(f"{table.name}: a prisoner's dilemma needs 2R > T + S, got 2R={2 * R}, T+S={T + S}")
+            raise ValueError(
+                f"{table.name}: a prisoner's dilemma needs 2R > T + S, got 2R={2 * R}, T+S={T + S}" + where
+            )
     elif kind == "stag_hunt":
         if not (R > T >= P > S):
-            raise ValueError(f"{table.name}: a stag hunt needs R > T >= P > S, got T={T}, R={R}, P={P}, S={S}")
+            raise ValueError(f"{table.name}: a stag hunt needs R > T >= P > S, got T={T}, R={R}, P={P}, S={S}" + where)
     elif kind == "chicken" and not (T > R > S > P):
-        raise ValueError(f"{table.name}: chicken needs T > R > S > P, got T={T}, R={R}, P={P}, S={S}")
+        raise ValueError(f"{table.name}: chicken needs T > R > S > P, got T={T}, R={R}, P={P}, S={S}" + where)
 
 
 #: The paper's IPD (Meulemans et al. 2025, Table 1): (T, R, P, S) = (2, 1, 0, -1).

@@ -30,7 +30,8 @@ from typing import Any
 
 import torch
 
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.devices import check_device
+from social_dilemmas.core.validation import MAX_HIDDEN, check_positive_int
 from social_dilemmas.models.base import Carry, PolicyValueModel, member_seed, resolve_seed
 from social_dilemmas.models.functional import log_probs_entropy, probs, sample_actions, sample_actions_from_uniforms
 from social_dilemmas.models.population import copy_members_, member_view, parameter_vector, population_like
@@ -81,13 +82,13 @@ def make_model(
             ``init_std`` for tabular).
     """
     cls = model_class(kind)
-    hidden = check_positive_int("hidden", hidden)
+    hidden = check_positive_int("hidden", hidden, MAX_HIDDEN)
     base_seed = resolve_seed(seed, generator)
     if kind != "tabular":  # a table has no hidden width
         kw["hidden"] = hidden
     model = cls(obs_dim, num_actions, population, seed=base_seed, dtype=dtype, **kw)
     if device is not None:
-        model = model.to(device)
+        model = model.to(check_device(device))
     return model
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from social_dilemmas.core.validation import check_int, check_positive_int
+from social_dilemmas.core.validation import MAX_BATCH, check_int, check_positive_int
 
 #: A carry: a (possibly empty) tuple of float tensors, each with leading dims ``[P, N]``.
 Carry = tuple[Tensor, ...]
@@ -191,7 +191,7 @@ class PolicyValueModel(nn.Module):
         super().__init__()
         self.obs_dim = check_positive_int("obs_dim", obs_dim)
         self.num_actions = check_positive_int("num_actions", num_actions)
-        self.population = check_positive_int("population", population)
+        self.population = check_positive_int("population", population, MAX_BATCH)
         self.seed: int = 0
         self._specs: list[ParamSpec] = []
 
@@ -265,7 +265,7 @@ class PolicyValueModel(nn.Module):
 
     def initial_carry(self, batch_size: int, device: torch.device | str | None = None) -> Carry:
         """The fresh (all-zero) carry for ``batch_size`` sub-environments per member."""
-        n = check_positive_int("batch_size", batch_size)
+        n = check_positive_int("batch_size", batch_size, MAX_BATCH)
         device = self.device if device is None else torch.device(device)
         return tuple(
             torch.zeros((self.population, n, *s), device=device, dtype=self.dtype) for s in self.carry_shapes()

@@ -82,7 +82,7 @@ from social_dilemmas.coplayers.fixed import ALIASES, NAMED_MEMORY1, make_strateg
 from social_dilemmas.coplayers.naive import InnerEpisodeBatch, NaiveLearner, default_naive_config
 from social_dilemmas.core.game import COPLAYER_STREAM, BatchedGame
 from social_dilemmas.core.rng import RNG, sample_categorical, seeds_for_batch
-from social_dilemmas.core.validation import check_positive_int
+from social_dilemmas.core.validation import MAX_BATCH, MAX_STEPS, allocation_guard, check_positive_int
 from social_dilemmas.registration import get_entry, make_game
 from social_dilemmas.wrappers.history import HistoryChannels, parse_history
 
@@ -251,9 +251,12 @@ class ShapingMetaEnv:
         validate: bool = True,
         profile: bool = False,
     ) -> None:
-        self.meta_batch = check_positive_int("meta_batch", meta_batch)
-        self.batch_size = check_positive_int("batch_size", batch_size)
-        self.num_inner_episodes = check_positive_int("num_inner_episodes", num_inner_episodes)
+        self.meta_batch = check_positive_int("meta_batch", meta_batch, MAX_BATCH)
+        self.batch_size = check_positive_int("batch_size", batch_size, MAX_BATCH)
+        if self.meta_batch * self.batch_size > MAX_BATCH:
+            raise ValueError(f"meta_batch * batch_size must be <= {MAX_BATCH} games, got "
+                             f"{self.meta_batch} * {self.batch_size} = {self.meta_batch * self.batch_size}")
+        self.num_inner_episodes = check_positive_int("num_inner_episodes", num_inner_episodes, MAX_STEPS)
         if isinstance(game, BatchedGame):
             self.game = game
             self.game_id = game.spec.name
@@ -327,11 +330,13 @@ class ShapingMetaEnv:
         # -- buffers for the co-player's update (views handed to update(), overwritten each inner episode)
         mb, b, t = self.meta_batch, self.batch_size, self.inner_episode_length
         dev = self.device
-        self._buf_obs = torch.zeros((mb, b, t, *spec.obs_shape), dtype=torch.float32, device=dev)
-        self._buf_act = torch.zeros((mb, b, t), dtype=torch.int64, device=dev)
-        self._buf_rew = torch.zeros((mb, b, t), dtype=torch.float32, device=dev)
-        self._buf_ego_act = torch.zeros((mb, b, t), dtype=torch.int64, device=dev)
-        self._buf_ego_rew = torch.zeros((mb, b, t), dtype=torch.float32, device=dev)
+        with allocation_guard(f"the co-player update buffers of meta_batch={mb} x batch_size={b} x T={t} steps "
+                              f"of {spec.name} on {dev}"):
+            self._buf_obs = torch.zeros((mb, b, t, *spec.obs_shape), dtype=torch.float32, device=dev)
+            self._buf_act = torch.zeros((mb, b, t), dtype=torch.int64, device=dev)
+            self._buf_rew = torch.zeros((mb, b, t), dtype=torch.float32, device=dev)
+            self._buf_ego_act = torch.zeros((mb, b, t), dtype=torch.int64, device=dev)
+            self._buf_ego_rew = torch.zeros((mb, b, t), dtype=torch.float32, device=dev)
 
         self.timer = _Timer(bool(profile), dev)
         self._state: Any = None

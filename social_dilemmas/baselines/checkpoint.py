@@ -150,7 +150,7 @@ def load(
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes): it was never written completely")
     try:
         state = torch.load(path, map_location=map_location, weights_only=False)
-    except (OSError, MemoryError) as e:
+    except (PermissionError, IsADirectoryError, MemoryError) as e:
         raise CheckpointError(f"checkpoint {path} cannot be read: {e}") from e
     except Exception as e:  # noqa: BLE001 - pickle/zip/torch errors of a damaged file all mean the same
         first = str(e).splitlines()[0][:200] if str(e) else ""

@@ -8,14 +8,22 @@ pure-shaping setting, Tables 2, 4, 8) and a one-line doc. Presets
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import tyro
 
 from social_dilemmas.baselines.estimators import ESTIMATOR_FLAGS
 
 if TYPE_CHECKING:
     from social_dilemmas.models import PolicyValueModel
+
+#: a dict field given as one JSON object on the command line (``--game-kwargs '{"max_steps": 5}'``)
+JSONDict = Annotated[dict[str, Any], tyro.constructors.PrimitiveConstructorSpec(
+    nargs=1, metavar="JSON", instance_from_str=lambda a: json.loads(a[0]), is_instance=lambda x: isinstance(x, dict),
+    str_from_instance=lambda d: [json.dumps(d)])]
 
 
 @dataclass
@@ -23,9 +31,10 @@ class Args:
     """Every knob of a run. Defaults: the paper's IPD pure-shaping setting (Tables 2, 4, 8)."""
 
     # --- identity
-    algo: str = "coala-ppo"
+    # algo and preset are chosen by `train ALGO --preset NAME`, so the generated options leave them out
+    algo: Annotated[str, tyro.conf.Suppress] = "coala-ppo"
     """algorithm name as given on the command line (informational)"""
-    preset: str | None = None
+    preset: Annotated[str | None, tyro.conf.Suppress] = None
     """preset the run was built from (informational)"""
     seed: int = 0
     """seeds model init, co-player inits, games and action sampling"""
@@ -35,7 +44,7 @@ class Args:
     # --- environment and pool (Tables 2, 5)
     game: str = "IPD-v0"
     """registered game id, e.g. IPD-v0, CleanUpLite-v0, CoinGame-v0 (`social-dilemmas list`)"""
-    game_kwargs: dict[str, Any] = field(default_factory=dict)
+    game_kwargs: JSONDict = field(default_factory=dict)
     """extra keyword arguments of the game (a JSON object on the command line)"""
     iterations: int = 3000
     """training iterations (one meta-episode per agent and one update each)"""
@@ -195,7 +204,7 @@ class TrainResult:
 class LolaArgs(Args):
     """:class:`Args` plus the LOLA-DiCE knobs."""
 
-    algo: str = "lola-dice"
+    algo: Annotated[str, tyro.conf.Suppress] = "lola-dice"
     lola_lookahead: int = 1
     """K: differentiable co-player update steps looked ahead"""
     lola_opponent_lr: float = 1.0

@@ -88,7 +88,10 @@ def _quartiles(y: torch.Tensor) -> dict[str, float]:
     return {"q25": round(float(q[0]), 4), "median": round(float(q[1]), 4), "q75": round(float(q[2]), 4)}
 
 
-def _save(fig, out_dir: pathlib.Path, name: str) -> pathlib.Path:
+def _save(fig, out_dir: pathlib.Path, name: str, quick: bool) -> pathlib.Path:
+    """Write ``fig`` as ``out_dir/name``; a quick run's figure says so above its panels."""
+    if quick:
+        fig.suptitle("quick run (scaled down): not the documented full-setting result", color="firebrick")
     path = out_dir / name
     fig.savefig(path, dpi=90, bbox_inches="tight")
     _pyplot().close(fig)
@@ -142,7 +145,7 @@ def fig3a(out_dir: pathlib.Path, quick: bool = False) -> list[pathlib.Path]:
     _band(axes[2], defect.steps.numpy(), defect.metrics["meta_return"], "learning-aware agent")
     _band(axes[2], defect.steps.numpy(), defect.metrics["naive_return"], "naive learners")
     axes[2].set(xlabel="meta step", ylabel="reward per round", title="From near-pure defection (Fig. 9)")
-    files = [_save(fig, out_dir, "fig3a.png")]
+    files = [_save(fig, out_dir, "fig3a.png", quick)]
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     bins = torch.logspace(-5, 0, 31).numpy()
@@ -150,7 +153,7 @@ def fig3a(out_dir: pathlib.Path, quick: bool = False) -> list[pathlib.Path]:
     ax.hist(torch.cat((fit_rand.loss, fit_def.loss)).numpy(), bins=bins, alpha=0.6, label="learned (both inits)")
     ax.set(xscale="log", xlabel="ZD regression loss (MSE)", ylabel="count", title="Fig. 8: fit to ZD strategies")
     ax.legend()
-    files.append(_save(fig, out_dir, "fig8.png"))
+    files.append(_save(fig, out_dir, "fig8.png", quick))
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     probs = torch.sigmoid(defect.params)  # [L, S, 5]
@@ -158,7 +161,7 @@ def fig3a(out_dir: pathlib.Path, quick: bool = False) -> list[pathlib.Path]:
         _band(ax, defect.steps.numpy(), probs[..., k], name)
     ax.set(xlabel="meta step", ylabel="P(cooperate)", title="Fig. 9: escaping defection against naive learners")
     ax.legend(fontsize=8)
-    files.append(_save(fig, out_dir, "fig9.png"))
+    files.append(_save(fig, out_dir, "fig9.png", quick))
 
     summary = {
         "settings": asdict(s), "gamma": GAMMA_ZD, "quick": quick,
@@ -201,7 +204,7 @@ def fig3b(out_dir: pathlib.Path, quick: bool = False) -> list[pathlib.Path]:
         _band(axes[1], x, probs[..., k], name)
     axes[1].set(xlabel="meta-vs-meta step", ylabel="P(cooperate)", title="Policy of agent 1")
     axes[1].legend(fontsize=8)
-    files = [_save(fig, out_dir, "fig3b.png")]
+    files = [_save(fig, out_dir, "fig3b.png", quick)]
     summary = {
         "settings": asdict(s), "gamma": GAMMA, "quick": quick,
         "extortion_zd_chi": _quartiles(fit_before.chi), "extortion_zd_loss": _quartiles(fit_before.loss),
@@ -240,7 +243,7 @@ def fig3c(out_dir: pathlib.Path, quick: bool = False) -> list[pathlib.Path]:
     axes[1].errorbar(xs, q[:, 1].numpy(), yerr=yerr, fmt="o-", capsize=3)
     axes[1].set(xlabel="p_naive", ylabel="final mutual reward per round", title="Median and quartiles over seeds",
                 ylim=(-0.1, 1.1))
-    files = [_save(fig, out_dir, "fig3c.png")]
+    files = [_save(fig, out_dir, "fig3c.png", quick)]
     summary = {"settings": asdict(s), "gamma": GAMMA, "quick": quick,
                "final_mutual_return": {f"{p:g}": _quartiles(mutual[p][-1]) for p in p_values}}
     files.append(_write_json(out_dir, "analytic_fig3c.json", summary))
@@ -283,7 +286,7 @@ def fig4(out_dir: pathlib.Path, quick: bool = False) -> list[pathlib.Path]:
     axes[1].legend(fontsize=8)
     axes[2].set(xlabel="meta step", ylabel="reward per round", title="C: LOLA + partial gradient")
     axes[2].legend(fontsize=8)
-    files = [_save(fig, out_dir, "fig4.png")]
+    files = [_save(fig, out_dir, "fig4.png", quick)]
     summary = {
         "settings": asdict(s), "gamma": GAMMA, "quick": quick, "p_naive": {str(k): v for k, v in LOLA_P_NAIVE.items()},
         "lola_final_mutual_return": {str(k): _quartiles(mutual[k][-1]) for k in LOLA_P_NAIVE},

@@ -46,7 +46,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "ALGORITHMS", "PRESETS", "Args", "TrainResult", "coerce_overrides", "evaluate", "preset_args", "run", "train",
+    "ALGORITHMS", "PRESETS", "Args", "TrainResult", "coerce_overrides", "evaluate", "evaluate_episodes",
+    "preset_args", "run", "train",
 ]
 
 _LAZY = {
@@ -54,6 +55,7 @@ _LAZY = {
     "TrainResult": "social_dilemmas.baselines.args",
     "train": "social_dilemmas.baselines.coala_ppo",
     "evaluate": "social_dilemmas.baselines.coala_ppo",
+    "evaluate_episodes": "social_dilemmas.baselines.coala_ppo",
     "preset_args": "social_dilemmas.baselines.presets",
     "coerce_overrides": "social_dilemmas.baselines.presets",
     "ALGORITHMS": "social_dilemmas.baselines.presets",

@@ -8,14 +8,22 @@ pure-shaping setting, Tables 2, 4, 8) and a one-line doc. Presets
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import tyro
 
 from social_dilemmas.baselines.estimators import ESTIMATOR_FLAGS
 
 if TYPE_CHECKING:
     from social_dilemmas.models import PolicyValueModel
+
+#: a dict field given as one JSON object on the command line (``--game-kwargs '{"max_steps": 5}'``)
+JSONDict = Annotated[dict[str, Any], tyro.constructors.PrimitiveConstructorSpec(
+    nargs=1, metavar="JSON", instance_from_str=lambda a: json.loads(a[0]), is_instance=lambda x: isinstance(x, dict),
+    str_from_instance=lambda d: [json.dumps(d)])]
 
 
 @dataclass
@@ -23,27 +31,35 @@ class Args:
     """Every knob of a run. Defaults: the paper's IPD pure-shaping setting (Tables 2, 4, 8)."""
 
     # --- identity
-    algo: str = "coala-ppo"
+    # algo and preset are chosen by `train ALGO --preset NAME`, so the generated options leave them out
+    algo: Annotated[str, tyro.conf.Suppress] = "coala-ppo"
     """algorithm name as given on the command line (informational)"""
-    preset: str | None = None
+    preset: Annotated[str | None, tyro.conf.Suppress] = None
     """preset the run was built from (informational)"""
     seed: int = 0
     """seeds model init, co-player inits, games and action sampling"""
     device: str = "cpu"
+    """torch device of the run: cpu, cuda or cuda:N"""
 
     # --- environment and pool (Tables 2, 5)
     game: str = "IPD-v0"
-    game_kwargs: dict[str, Any] = field(default_factory=dict)
+    """registered game id, e.g. IPD-v0, CleanUpLite-v0, CoinGame-v0 (`social-dilemmas list`)"""
+    game_kwargs: JSONDict = field(default_factory=dict)
+    """extra keyword arguments of the game (a JSON object on the command line)"""
     iterations: int = 3000
+    """training iterations (one meta-episode per agent and one update each)"""
     meta_batch: int = 128
+    """co-player slots per agent: independent meta-episodes per iteration"""
     batch_size: int = 16
     """B: parallel games per co-player"""
     num_inner_episodes: int = 20
     """M: inner episodes per meta-episode (T is the game's episode length)"""
     p_naive: float = 1.0
+    """probability that a co-player slot holds a naive learner (1: pure shaping; else a frozen other agent)"""
     population_size: int = 1
     """number of learning (meta) agents trained together"""
     naive_population_size: int = 10
+    """distinct naive-learner initialisations the slots draw from"""
     dynamic_naive_agents: bool = False
     """naive inits copied from the current agents every iteration (CleanUp mixed pool)"""
     history: tuple[str, ...] = ()
@@ -51,17 +67,27 @@ class Args:
 
     # --- network (App. B.3)
     model: str = "hawk"
+    """policy/value network of the agents: hawk (the paper's), gru, mlp or tabular"""
     hidden: int = 32
+    """hidden width of the network"""
 
     # --- meta-agent RL (Tables 4, 7)
     estimator: Literal["coala", "batch_unaware", "mfos"] = "coala"
+    """advantage estimator: coala (COALA-PG), batch_unaware or mfos (paper App. A.3)"""
     algorithm: Literal["ppo", "a2c"] = "ppo"
+    """learner update: ppo (clipped surrogate) or a2c (one gradient step)"""
     ppo_nminibatches: int = 2
+    """PPO minibatches per epoch (split along meta-batch slots)"""
     ppo_nepochs: int = 4
+    """PPO epochs per iteration"""
     clip_eps: float = 0.2
+    """PPO ratio clipping epsilon"""
     value_coef: float = 0.5
+    """weight of the value loss"""
     clip_value: bool = True
+    """clip the value update like the policy ratio (PPO)"""
     entropy_coef: float = 0.0
+    """weight of the entropy bonus"""
     advantage_normalization: bool = False
     """centre advantages per agent, separately per opponent kind"""
     advantage_std: bool = False
@@ -69,28 +95,43 @@ class Args:
     batch_scaling: Literal["sum", "mean"] = "sum"
     """COALA/M-FOS sum over b: 'sum' weights naive-opponent trajectories by B, 'mean' does not"""
     reward_rescaling: float = 0.05
+    """factor applied to the agents' rewards before the advantages"""
     gamma: float = 1.0
+    """discount of the value targets and advantages"""
     td_lambda: float = 1.0
+    """lambda of the critic's TD(lambda) targets"""
     gae_lambda: float = 1.0
+    """lambda of the generalised advantage estimate"""
     optimizer: Literal["adam", "sgd"] = "adam"
+    """optimiser of the agents: adam or sgd"""
     adam_eps: float = 1e-5
+    """Adam's epsilon"""
     learning_rate: float = 3e-4
+    """learning rate of the agents"""
     max_grad_norm: float | None = 1.0
+    """clip each agent's gradient norm to this (None: no clipping)"""
 
     # --- naive learners (Table 8)
     naive_model: str | None = None
     """network of the naive learners (default: same as ``model``)"""
     naive_learning_rate: float = 0.005
+    """learning rate of the naive co-players"""
     naive_optimizer: Literal["adam", "sgd"] = "adam"
+    """optimiser of the naive co-players: adam or sgd"""
     naive_reward_rescaling: float = 0.05
+    """factor applied to the naive co-players' rewards"""
     naive_gamma: float = 0.99
+    """discount of the naive co-players' returns"""
 
     # --- running it
     run_dir: str | None = None
     """where checkpoint.pt, metrics.csv, args.json and TensorBoard logs go (None: no files)"""
     checkpoint_every: int = 10
+    """write checkpoint.pt every this many iterations (and at the end)"""
     resume: bool = False
+    """continue from the run directory's checkpoint"""
     progress: bool = True
+    """show a progress bar"""
     tensorboard: bool | None = None
     """None: log to TensorBoard when it is installed"""
     torch_threads: int | None = None
@@ -163,12 +204,13 @@ class TrainResult:
 class LolaArgs(Args):
     """:class:`Args` plus the LOLA-DiCE knobs."""
 
-    algo: str = "lola-dice"
+    algo: Annotated[str, tyro.conf.Suppress] = "lola-dice"
     lola_lookahead: int = 1
     """K: differentiable co-player update steps looked ahead"""
     lola_opponent_lr: float = 1.0
     """eta: step size of the modelled co-player update (SGD on its DiCE objective)"""
     lola_objective: Literal["final", "sum"] = "final"
+    """look-ahead objective: final (return after the last step) or sum (over all steps)"""
     lola_eval_every: int = 1
     """play a real meta-episode against the pool every this many iterations (for the metrics)"""
 

@@ -226,8 +226,30 @@ def evaluate(
     ``"pool"`` (the training pool: naive with p_naive, else the other agents), ``"agents"``
     (only the other trained agents, p_naive = 0), or any fixed co-player name the meta-env
     accepts (e.g. ``"always_defect"``, ``"tit_for_tat"``). Metrics are averaged over
-    ``episodes`` meta-episodes with fresh seeds; nothing is learned by the agents.
+    ``episodes`` meta-episodes with fresh seeds (:func:`evaluate_episodes` gives each one);
+    nothing is learned by the agents.
     """
+    results = evaluate_episodes(checkpoint, against, seed=seed, episodes=episodes, meta_batch=meta_batch,
+                                device=device, greedy=greedy)
+    out: dict[str, float] = {}
+    for k in sorted(set().union(*results)):
+        vals = [r[k] for r in results if k in r and math.isfinite(r[k])]
+        if vals:  # (keys that do not apply to this opponent, e.g. reward/vs_naive vs a fixed strategy, are dropped)
+            out[k] = float(np.mean(vals))
+    return out
+
+
+def evaluate_episodes(
+    checkpoint: str | Path,
+    against: str = "naive",
+    *,
+    seed: int = 12345,
+    episodes: int = 1,
+    meta_batch: int | None = None,
+    device: str = "cpu",
+    greedy: bool = False,
+) -> list[dict[str, float]]:
+    """The metrics of each of ``episodes`` evaluation meta-episodes (arguments as :func:`evaluate`)."""
     model, args, _ = load_model(checkpoint, device)
     model.requires_grad_(False)  # (no torch.no_grad() here: naive co-players learn inside the env)
     overrides: dict[str, Any] = {"device": device, "run_dir": None, "resume": False, "progress": False}
@@ -248,12 +270,7 @@ def evaluate(
         # LOLA-DiCE policies only see the current inner episode
         batch = collect(model, envs, seeds, gen, greedy=greedy, reset_at_inner_boundary=args.algo == "lola-dice")
         results.append(rollout_metrics(eargs, batch))
-    out: dict[str, float] = {}
-    for k in sorted(set().union(*results)):
-        vals = [r[k] for r in results if k in r and math.isfinite(r[k])]
-        if vals:  # (keys that do not apply to this opponent, e.g. reward/vs_naive vs a fixed strategy, are dropped)
-            out[k] = float(np.mean(vals))
-    return out
+    return results
 
 
 def _fixed_envs(args: Args, name: str) -> list[Any]:

@@ -19,12 +19,14 @@ import math
 import os
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from social_dilemmas.baselines.runlog import Progress
 
 #: name -> preset, runs ``(label, algo, overrides)``, metrics to record, seeds.
 EXPERIMENTS: dict[str, dict[str, Any]] = {
@@ -90,7 +92,13 @@ _RUN_KEYS = ("label", "algo", "seed", "command", "seconds", "iterations_done", "
 
 def _command(preset: str, algo: str, overrides: dict[str, Any]) -> str:
     skip = ("progress", "run_dir", "resume", "tensorboard")
-    opts = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in overrides.items() if k not in skip)
+    def opt(k: str, v: Any) -> str:
+        flag = k.replace("_", "-")
+        if isinstance(v, bool):  # boolean fields are switches: --flag / --no-flag
+            return f"--{flag}" if v else f"--no-{flag}"
+        return f"--{flag} {v}"
+
+    opts = " ".join(opt(k, v) for k, v in overrides.items() if k not in skip)
     return f"social-dilemmas train {algo} --preset {preset} {opts}".strip()
 
 
@@ -107,6 +115,7 @@ def run_experiment(
     labels: list[str] | None = None,
     merge: bool = False,
     run_root: str | Path | None = None,
+    progress: bool = True,
 ) -> list[Path]:
     """Run experiment ``name`` (a key of :data:`EXPERIMENTS`) and write its JSON (and PNG).
 
@@ -114,6 +123,7 @@ def run_experiment(
     those of the same label in an existing JSON (the other labels are kept). With ``run_root``
     every run keeps its ``metrics.csv``, ``args.json`` and checkpoint in
     ``<run_root>/<label>/seed<k>`` (watch progress there; a killed experiment's runs resume).
+    ``progress`` shows a bar of finished runs on stderr (tqdm, when installed).
     """
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
@@ -143,11 +153,19 @@ def run_experiment(
                               "metrics": exp["metrics"], "seed": seed,
                               "command": _command(preset, algo, overrides)})
     t0 = time.perf_counter()
+    bar = Progress(len(jobs_list), enabled=progress, desc=f"{name}: runs done")
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as ex:
-            results = list(ex.map(_one_run, jobs_list))
+            futures = [ex.submit(_one_run, j) for j in jobs_list]
+            for _ in as_completed(futures):
+                bar.update({})
+            results = [f.result() for f in futures]
     else:
-        results = [_one_run(j) for j in jobs_list]
+        results = []
+        for j in jobs_list:
+            results.append(_one_run(j))
+            bar.update({})
+    bar.close()
     json_path = out_dir / f"{name}{'_quick' if quick else ''}.json"
     previous_seconds = 0.0
     if merge and json_path.exists():
@@ -208,8 +226,30 @@ def old_commands(json_path: Path) -> list[str]:
     return list(json.loads(json_path.read_text()).get("commands", []))
 
 
-def plot_experiment(json_path: str | Path, png_path: str | Path) -> Path | None:
-    """Mean +- std over seeds of each plotted metric, one panel per metric (None without matplotlib)."""
+#: metric -> (panel title, y-axis label) of the experiment plots.
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "reward/ego": ("Agent's reward", "reward per step"),
+    "reward/coplayer": ("Co-player's reward", "reward per step"),
+    "reward/vs_agents": ("Reward against the other agents", "reward per step"),
+    "reward/vs_naive": ("Reward against naive learners", "reward per step"),
+    "ipd/ego_defect_rate": ("Agent's defection", "P(defect)"),
+    "ipd/coplayer_defect_rate_last_episode": ("Naive learners' defection, last inner episode", "P(defect)"),
+    "game/cleaning_discrepancy": ("Cleaning discrepancy (co-player - agent)", "cleaning actions per step"),
+    "game/zaps_received/ego": ("Zaps the agent receives", "zaps per step"),
+    "game/pollution": ("Pollution", "dirty cells"),
+    "game/apples": ("Apples on the field", "apples"),
+}
+
+#: line styles and markers that keep overlapping curves apart (cycled per algorithm).
+_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+
+
+def plot_experiment(json_path: str | Path, png_path: str | Path, *, columns: int = 3) -> Path | None:
+    """Mean +- std over seeds of each plotted metric, one panel per metric (None without matplotlib).
+
+    Panels wrap into rows of ``columns``; each algorithm keeps one colour, line style and marker
+    in every panel; a quick-scale run says so in the title.
+    """
     try:
         import matplotlib
 
@@ -220,9 +260,13 @@ def plot_experiment(json_path: str | Path, png_path: str | Path) -> Path | None:
     data = json.loads(Path(json_path).read_text())
     exp = EXPERIMENTS[data["experiment"]]
     metrics = exp["plot"]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
-    for ax, m in zip(axes[0], metrics):
-        for label, _, _ in exp["runs"]:
+    ncols = min(columns, len(metrics))
+    nrows = math.ceil(len(metrics) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.3 * nrows), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    flat = list(axes.flat)
+    for ax, m in zip(flat, metrics):
+        for k, (label, _, _) in enumerate(exp["runs"]):
             curves = [r["curves"][m] for r in data["runs"] if r["label"] == label and r["curves"].get(m)]
             if not curves:
                 continue
@@ -235,14 +279,25 @@ def plot_experiment(json_path: str | Path, png_path: str | Path) -> Path | None:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 mean, std = np.nanmean(arr, 0), np.nanstd(arr, 0)
             x = np.arange(1, n + 1)
-            ax.plot(x, mean, label=f"{label} ({len(curves)} seed{'s' if len(curves) > 1 else ''})")
-            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
-        ax.set_title(m, fontsize=9)
+            style, marker = _STYLES[k % len(_STYLES)]
+            colour = colours[k % len(colours)]
+            ax.plot(x, mean, linestyle=style, marker=marker, markevery=max(1, n // 8), markersize=4, color=colour,
+                    label=f"{label} ({len(curves)} seed{'s' if len(curves) > 1 else ''})")
+            ax.fill_between(x, mean - std, mean + std, alpha=0.15, color=colour)
+        title, ylabel = METRIC_LABELS.get(m, (m, m))
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(ylabel)
         ax.set_xlabel("training iteration")
-    axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"{data['title']}\npreset {data['preset']}, mean ± std over seeds", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(png_path, dpi=110)
+    for ax in flat[len(metrics):]:
+        ax.axis("off")
+    handles, labels = flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)) or 1, fontsize=9, frameon=False)
+    quick = str(data.get("scale", "")).startswith("quick")
+    scale = "QUICK scale (scaled-down preset, not the paper's)" if quick else "paper scale"
+    fig.suptitle(f"{data['title']}\n{scale}: preset {data['preset']}, mean ± std over seeds", fontsize=10,
+                 color="firebrick" if quick else "black")
+    fig.tight_layout(rect=(0, 0.07 if nrows == 1 else 0.04, 1, 1))
+    fig.savefig(png_path, dpi=100)
     plt.close(fig)
     return Path(png_path)
 

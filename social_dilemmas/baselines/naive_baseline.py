@@ -100,7 +100,7 @@ def run_naive(args: Args) -> TrainResult:
                            _naive_config(args, args.seed * 7919 + 100_003), device=args.device)
         gen = torch.Generator(device=args.device).manual_seed(args.seed * 1_000_033 + 5)
         run_dir = Path(args.run_dir) if args.run_dir else None
-        logger = RunLogger(run_dir, tensorboard=args.tensorboard) if run_dir else None
+        logger = RunLogger(run_dir, tensorboard=args.tensorboard, hparams=args.to_dict()) if run_dir else None
         if run_dir:
             (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
         bar = Progress(args.iterations, enabled=args.progress, desc="naive")

@@ -3,6 +3,11 @@
 Metric names are stable strings (``reward/ego``, ``loss/policy``, ``perf/steps_per_second`` ...,
 listed in ``docs/coala.md``). A metric that first appears after the first row widens the CSV
 (earlier rows get empty cells, read back as NaN).
+
+TensorBoard gets the same scalars against **environment steps** (``perf/env_steps``; the
+iteration is the scalar ``progress/iteration``), the run's hyperparameters (the HParams tab and
+a text table) and tag groups that sort the headline first: :func:`tensorboard_tag` prefixes
+the reward and behaviour groups with ``1_`` and ``2_`` (``reward/ego`` -> ``1_reward/ego``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,19 @@ import math
 import sys
 from pathlib import Path
 from typing import Any
+
+#: TensorBoard orders tag groups alphabetically; these prefixes put the headline groups first.
+TB_GROUP_PREFIX = {"reward": "1_", "ipd": "2_", "game": "2_"}
+
+
+def tensorboard_tag(name: str) -> str:
+    """The TensorBoard tag of metric ``name`` (``reward/ego`` -> ``1_reward/ego``; others unchanged)."""
+    group = name.split("/", 1)[0]
+    return TB_GROUP_PREFIX.get(group, "") + name
+
+
+def _hparam_value(v: Any) -> Any:
+    return v if isinstance(v, (bool, int, float, str)) else str(v)
 
 
 class RunLogger:
@@ -23,9 +41,12 @@ class RunLogger:
             when ``torch.utils.tensorboard`` imports.
         resume_from: on resume, keep only CSV rows with ``iteration <= resume_from`` so the log
             matches the checkpoint the run continues from.
+        hparams: the run's settings (e.g. ``Args.to_dict()``), written once to TensorBoard's
+            HParams tab and as a text table (``args``).
     """
 
-    def __init__(self, run_dir: str | Path, *, tensorboard: bool | None = None, resume_from: int | None = None):
+    def __init__(self, run_dir: str | Path, *, tensorboard: bool | None = None, resume_from: int | None = None,
+                 hparams: dict[str, Any] | None = None):
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.csv_path = self.run_dir / "metrics.csv"
@@ -51,6 +72,19 @@ class RunLogger:
             except Exception as e:  # pragma: no cover - depends on the environment
                 if tensorboard:
                     raise ImportError(f"TensorBoard logging was requested but is unavailable: {e}") from e
+        if self._tb is not None and hparams:
+            self._log_hparams(hparams)
+
+    def _log_hparams(self, hparams: dict[str, Any]) -> None:
+        from torch.utils.tensorboard.summary import hparams as hparams_summary  # noqa: PLC0415
+
+        flat = {k: _hparam_value(v) for k, v in sorted(hparams.items())}
+        # the HParams tab links these settings to the headline metrics (written by log())
+        metrics = {tensorboard_tag(k): 0.0 for k in ("reward/ego", "reward/coplayer")}
+        for summary in hparams_summary(flat, metrics):
+            self._tb.file_writer.add_summary(summary)
+        rows = "\n".join(f"| {k} | {v} |" for k, v in flat.items())
+        self._tb.add_text("args", "| setting | value |\n|---|---|\n" + rows, 0)
 
     def log(self, iteration: int, metrics: dict[str, float]) -> None:
         row = {"iteration": iteration, **metrics}
@@ -70,9 +104,12 @@ class RunLogger:
         with open(self.csv_path, "a", newline="") as f:
             csv.DictWriter(f, fieldnames=self._fields, extrasaction="ignore").writerow(row)
         if self._tb is not None:
+            env_steps = metrics.get("perf/env_steps")
+            step = int(env_steps) if isinstance(env_steps, (int, float)) and math.isfinite(env_steps) else iteration
+            self._tb.add_scalar("progress/iteration", float(iteration), step)
             for k, v in metrics.items():
                 if isinstance(v, (int, float)) and math.isfinite(float(v)):
-                    self._tb.add_scalar(k, float(v), iteration)
+                    self._tb.add_scalar(tensorboard_tag(k), float(v), step)
 
     def close(self) -> None:
         if self._tb is not None:

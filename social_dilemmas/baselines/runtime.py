@@ -225,7 +225,8 @@ class RunBook:
         self.model, self.optimizer, self.generator = model, optimizer, generator
         self.logger = None
         if run_dir:
-            self.logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None)
+            self.logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None,
+                                    hparams=args.to_dict())
             (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
         self.bar = Progress(args.iterations, initial=start, enabled=args.progress, desc=args.algo)
         self.history: list[dict[str, float]] = []

@@ -15,7 +15,7 @@ pytest.importorskip("matplotlib")
 
 @pytest.mark.parametrize("name", ["fig3a", "fig3b", "fig3c", "fig4"])
 def test_figure_is_registered_and_writes_its_files(name, tmp_path, monkeypatch):
-    module, func = FIGURES[name].split(":")
+    module, func = FIGURES[name].target.split(":")
     fn = getattr(importlib.import_module(module), func)
     tiny = figures.Settings(seeds=2, steps=2, lr=0.03, naive_steps=2, naive_batch=2, log_every=1)
     monkeypatch.setitem(figures.SETTINGS, name, {True: tiny, False: tiny})

@@ -94,7 +94,15 @@ REGISTRY: dict[str, EnvEntry] = {
             "social_dilemmas.envs.cleanup_lite:CleanUpLite",
             "social_dilemmas.envs.cleanup_lite_v0",
             "CleanUp-lite: a 2-player 5x4 tragedy of the commons (orchard, polluted river, zaps; T=64).",
-            {"max_steps": 64, "name": "CleanUpLite-v0"},
+            {"max_steps": 64, "name": "CleanUpLite-v0", "freeze_includes_zap_step": False},
+            default_opponent="random",
+        ),
+        EnvEntry(
+            "CleanUpLite-v1",
+            "social_dilemmas.envs.cleanup_lite:CleanUpLite",
+            "social_dilemmas.envs.cleanup_lite_v1",
+            "CleanUp-lite, v1: as v0 but a zapped player is frozen for 5 steps counting the zap step (T=64).",
+            {"max_steps": 64, "name": "CleanUpLite-v1", "freeze_includes_zap_step": True},
             default_opponent="random",
         ),
         EnvEntry(

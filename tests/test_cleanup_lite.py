@@ -58,9 +58,13 @@ def rc(game, cell: torch.Tensor) -> tuple[int, int]:
 # ---------------------------------------------------------------------- reference match
 VARIANTS = [
     {},
-    {"shared_cell": "random", "distance": "chebyshev", "frozen_can_zap": True, "freeze_immediately": False},
+    {"freeze_includes_zap_step": False},  # CleanUpLite-v0's freeze
+    {"shared_cell": "random", "distance": "chebyshev", "frozen_can_zap": True, "freeze_immediately": False,
+     "freeze_includes_zap_step": False},
     {"height": 2, "width": 2, "max_steps": 10, "initial_dirt": 2, "distance": "euclidean", "zap_radius": 1.5},
-    {"height": 4, "width": 5, "p_pollution": 0.8, "pollution_threshold": 2.5, "freeze_steps": 0, "apple_reward": 2.0},
+    {"height": 4, "width": 5, "p_pollution": 0.8, "pollution_threshold": 2.5, "freeze_steps": 0, "apple_reward": 2.0,
+     "freeze_includes_zap_step": False},
+    {"p_zap": 1.0, "zap_radius": 3, "freeze_steps": 1},  # v1 with a one-step freeze: only the zap step's move
     {"height": 3, "width": 2, "max_steps": 20, "p_zap": 0.5, "freeze_steps": 2, "initial_dirt": 0,
      "shared_cell": "random"},
     {"height": 7, "width": 3, "max_steps": 12, "initial_dirt": 5},  # too big for the observation tables
@@ -99,6 +103,8 @@ def test_matches_reference_on_generated_actions(
         zap_radius=zap_radius, distance=distance, freeze_steps=freeze_steps, shared_cell=shared_cell,
         frozen_can_zap=frozen_can_zap, freeze_immediately=freeze_immediately, max_steps=max_steps,
         initial_dirt=data.draw(st.integers(0, height), label="initial_dirt"),
+        # both freeze readings; v1's needs the zap step to be frozen and at least one frozen step
+        freeze_includes_zap_step=data.draw(st.booleans(), label="includes") and freeze_immediately and freeze_steps > 0,
     )
     steps = data.draw(st.integers(1, 3 * max_steps + 2), label="steps")
     action = st.sampled_from([RIGHT, LEFT, UP, DOWN, ZAP, ZAP, NOOP])
@@ -232,7 +238,7 @@ def test_zap_range(distance, zapper, other, hit):
     assert out.metrics["zaps_given"].tolist() == [[float(hit), 0.0]]
     assert out.metrics["zaps_received"].tolist() == [[0.0, float(hit)]]
     assert out.metrics["zap_attempts"].tolist() == [[1.0, 0.0]]
-    assert state.freeze.tolist() == [[0, 5 if hit else 0]]
+    assert state.freeze.tolist() == [[0, 4 if hit else 0]]  # v1: the zap step was the first of 5 frozen steps
 
 
 def test_zap_success_rate():
@@ -246,24 +252,63 @@ def test_zap_success_rate():
     assert abs(both - 0.81) < 0.015
 
 
-@pytest.mark.parametrize("immediately", [True, False])
-def test_freeze_timeline(immediately):
-    """Hit at step 0: no move in step 0 (freeze_immediately), actions ignored in steps 1..5,
-    flag seen exactly before those steps, acts again at step 6."""
-    g = CleanUpLite(p_zap=1.0, p_pollution=0.0, freeze_immediately=immediately)
+@pytest.mark.parametrize(
+    "immediately, includes, no_move_steps",
+    [(True, True, 5), (True, False, 6), (False, False, 5)],
+    ids=["v1-literal", "v0", "v0-move-in-zap-step"],
+)
+def test_freeze_timeline(immediately, includes, no_move_steps):
+    """Hit at step 0. v1 (the paper's "frozen for 5 steps" counted from the zap step): no
+    move in steps 0..4, actions ignored in 1..4, moves at step 5. v0: no move in 0 and
+    actions ignored in 1..5 (6 steps without a move); with ``freeze_immediately=False`` it
+    moves in step 0. The own/other flag is seen exactly before the ignored steps."""
+    g = CleanUpLite(p_zap=1.0, p_pollution=0.0, freeze_immediately=immediately, freeze_includes_zap_step=includes)
     state = make_state(g, (2, 1), (2, 2), apples=(4,), dirt=(0, 1, 2, 3, 4))
+    start = state.pos[0, 1].item()
     state, out = act(g, state, ZAP, DOWN)  # player 1 tries to walk to the apple row
     assert out.metrics["zaps_given"].tolist() == [[1.0, 0.0]]
-    assert rc(g, state.pos[0, 1]) == ((2, 2) if immediately else (3, 2))
-    start = state.pos[0, 1].item()
-    for k in range(1, 6):
-        assert out.obs[0, 1, 100].item() == 1 and out.obs[0, 0, 101].item() == 1  # own / other flag
+    moved = [state.pos[0, 1].item() != start]
+    ignored = 0
+    while out.obs[0, 1, 100].item() == 1:
+        assert out.obs[0, 0, 101].item() == 1  # the other's flag, seen by player 0
+        here = state.pos[0, 1].item()
         state, out = act(g, state, NOOP, DOWN)
-        assert out.metrics["frozen"].tolist() == [[0.0, 1.0]]
-        assert state.pos[0, 1].item() == start, f"moved while frozen at step {k}"
-    assert out.obs[0, 1, 100].item() == 0  # free again
-    state, out = act(g, state, NOOP, DOWN)
-    assert state.pos[0, 1].item() == start + g.width and out.metrics["frozen"].tolist() == [[0.0, 0.0]]
+        assert out.metrics["frozen"].tolist() == [[0.0, 1.0]] and state.pos[0, 1].item() == here
+        moved.append(False)
+        ignored += 1
+    here = state.pos[0, 1].item()
+    state, out = act(g, state, NOOP, DOWN)  # free again: the move happens
+    assert state.pos[0, 1].item() == here + g.width and out.metrics["frozen"].tolist() == [[0.0, 0.0]]
+    assert moved.count(False) == no_move_steps
+    assert ignored == (4 if includes else 5)
+    assert moved[0] == (not immediately)
+
+
+def test_v1_freeze_equals_v0_with_one_step_less():
+    """Counting the zap step as frozen is v0's rule with ``freeze_steps - 1``: same trajectories."""
+    for k in (1, 2, 5):
+        v1 = CleanUpLite(freeze_steps=k, p_zap=0.9)
+        v0 = CleanUpLite(freeze_steps=k - 1, freeze_includes_zap_step=False, p_zap=0.9)
+        gen = torch.Generator().manual_seed(k)
+        s1, o1 = v1.reset(torch.arange(64))
+        s0, o0 = v0.reset(torch.arange(64))
+        zapped = 0.0
+        for _ in range(40):
+            a = torch.randint(0, 6, (64, 2), generator=gen)
+            a = torch.where(torch.rand(64, 2, generator=gen) < 0.5, ZAP, a)  # zap-heavy
+            s1, out1 = v1.step(s1, a)
+            s0, out0 = v0.step(s0, a)
+            assert torch.equal(out1.obs, out0.obs) and torch.equal(out1.reward, out0.reward)
+            zapped += out1.metrics["zaps_received"].sum().item()
+        assert zapped > 0
+
+
+def test_v0_and_v1_registered_with_their_freeze():
+    v0, v1 = social_dilemmas.make_game("CleanUpLite-v0"), social_dilemmas.make_game("CleanUpLite-v1")
+    assert (v0.freeze_includes_zap_step, v1.freeze_includes_zap_step) == (False, True)
+    assert v0.freeze_steps == v1.freeze_steps == 5 and (v0.freeze_after_hit, v1.freeze_after_hit) == (5, 4)
+    assert (v0.spec.name, v1.spec.name) == ("CleanUpLite-v0", "CleanUpLite-v1")
+    assert CleanUpLite().freeze_includes_zap_step  # the core's default is the paper's reading
 
 
 def test_frozen_player_is_not_zapped_again_and_does_not_harvest():
@@ -283,14 +328,14 @@ def test_frozen_player_may_zap_when_allowed():
     state = make_state(g, (2, 1), (2, 2), dirt=(0, 1, 2), freeze=(3, 0))
     state, out = act(g, state, NOOP, NOOP)
     state, out = act(g, state, ZAP, NOOP)
-    assert out.metrics["zaps_given"].tolist() == [[1.0, 0.0]] and state.freeze.tolist() == [[1, 5]]
+    assert out.metrics["zaps_given"].tolist() == [[1.0, 0.0]] and state.freeze.tolist() == [[1, 4]]
 
 
 def test_simultaneous_zaps_freeze_both():
     g = CleanUpLite(p_zap=1.0, p_pollution=0.0)
     state = make_state(g, (2, 1), (2, 2), dirt=(0, 1, 2))
     state, out = act(g, state, ZAP, ZAP)
-    assert out.metrics["zaps_given"].tolist() == [[1.0, 1.0]] and state.freeze.tolist() == [[5, 5]]
+    assert out.metrics["zaps_given"].tolist() == [[1.0, 1.0]] and state.freeze.tolist() == [[4, 4]]
 
 
 def test_walls_and_shared_cells():
@@ -409,7 +454,7 @@ def test_same_trajectory_in_batch_of_1_and_65536():
 
 
 def test_registered_and_made():
-    assert "CleanUpLite-v0" in social_dilemmas.registered_ids()
+    assert {"CleanUpLite-v0", "CleanUpLite-v1"} <= set(social_dilemmas.registered_ids())
     env = social_dilemmas.make_batched("CleanUpLite-v0", batch_size=3)
     assert isinstance(env.game, CleanUpLite) and env.game.max_steps == 64
     obs = env.reset(seed=0)
@@ -454,6 +499,9 @@ def test_rendering():
         ({"distance": "taxicab"}, ValueError, ["distance", "manhattan"]),
         ({"shared_cell": "both"}, ValueError, ["shared_cell", "split"]),
         ({"frozen_can_zap": "no"}, TypeError, ["frozen_can_zap"]),
+        ({"freeze_includes_zap_step": 1}, TypeError, ["freeze_includes_zap_step"]),
+        ({"freeze_immediately": False}, ValueError, ["freeze_includes_zap_step", "freeze_immediately=True"]),
+        ({"freeze_steps": 0}, ValueError, ["freeze_steps", ">= 1", "freeze_includes_zap_step=False"]),
         ({"apple_reward": float("inf")}, ValueError, ["apple_reward"]),
     ],
 )

@@ -1,6 +1,7 @@
 """CleanUp-lite (Meulemans et al. 2025, §5.2 and App. B.1.2), batched.
 
-The rules and every design decision are on the documentation page
+The rules and every design decision are on the documentation pages
+:mod:`social_dilemmas.envs.cleanup_lite_v1` (the default rules) and
 :mod:`social_dilemmas.envs.cleanup_lite_v0`; this module is the engine.
 
 Layout: ``height`` rows by ``width`` columns, cells numbered row-major (``cell = row *
@@ -120,7 +121,7 @@ class CleanUpLiteState:
 
 
 class CleanUpLite(BatchedGame[CleanUpLiteState]):
-    """Batched two-player CleanUp-lite; see :mod:`social_dilemmas.envs.cleanup_lite_v0`.
+    """Batched two-player CleanUp-lite; see :mod:`social_dilemmas.envs.cleanup_lite_v1`.
 
     Args:
         height, width: grid size in rows and columns (the paper's 5 x 4); ``width >= 2``.
@@ -130,7 +131,14 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
         p_zap: success probability of a zap within range (0.9).
         zap_radius: largest distance at which a zap can hit (2).
         distance: zap distance metric, ``"manhattan"``, ``"chebyshev"`` or ``"euclidean"``.
-        freeze_steps: steps a zapped player stays frozen (5); ``>= 0``.
+        freeze_steps: steps a zapped player stays frozen (5); ``>= 0`` (``>= 1`` when
+            ``freeze_includes_zap_step``).
+        freeze_includes_zap_step: how ``freeze_steps`` is counted. ``True`` (the default, the
+            paper's "frozen for 5 steps" read literally): the zap step, whose move the hit
+            cancels, is the first of the ``freeze_steps`` steps, so the victim is frozen in
+            the ``freeze_steps - 1`` steps after it. ``False`` (``CleanUpLite-v0``): the
+            victim is frozen in the ``freeze_steps`` steps *after* the zap step (it cannot
+            move in ``freeze_steps + 1`` steps). Needs ``freeze_immediately=True``.
         initial_dirt: dirt patches at the start, ``0 <= initial_dirt <= height``; default 3
             (the paper's), or ``height`` when the river is shorter.
         apple_reward: reward per harvested apple (1).
@@ -163,7 +171,8 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
         shared_cell: str = "split",
         frozen_can_zap: bool = False,
         freeze_immediately: bool = True,
-        name: str = "CleanUpLite-v0",
+        freeze_includes_zap_step: bool = True,
+        name: str = "CleanUpLite-v1",
         device: torch.device | str = "cpu",
     ) -> None:
         super().__init__(max_steps=max_steps, device=device)
@@ -196,11 +205,27 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
             raise ValueError(f"initial_dirt must be <= height={h} (one dirt per river cell), got {initial_dirt!r}")
         self.apple_reward = check_float32("apple_reward", apple_reward)
         self.shared_cell = check_choice("shared_cell", shared_cell, ("split", "random"))
-        for flag, value in (("frozen_can_zap", frozen_can_zap), ("freeze_immediately", freeze_immediately)):
+        flags = (("frozen_can_zap", frozen_can_zap), ("freeze_immediately", freeze_immediately),
+                 ("freeze_includes_zap_step", freeze_includes_zap_step))
+        for flag, value in flags:
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{flag} must be True or False, got {value!r}")
         self.frozen_can_zap = bool(frozen_can_zap)
         self.freeze_immediately = bool(freeze_immediately)
+        self.freeze_includes_zap_step = bool(freeze_includes_zap_step)
+        if self.freeze_includes_zap_step and not self.freeze_immediately:
+            raise ValueError(
+                "freeze_includes_zap_step=True counts the zap step as the first frozen step, so it needs "
+                "freeze_immediately=True (the victim does not move in that step); pass "
+                "freeze_includes_zap_step=False to let the victim move in the zap step"
+            )
+        if self.freeze_includes_zap_step and self.freeze_steps < 1:
+            raise ValueError(
+                f"freeze_steps must be >= 1 with freeze_includes_zap_step=True (the zap step is the first frozen "
+                f"step), got freeze_steps={freeze_steps!r}; pass freeze_includes_zap_step=False for freeze_steps=0"
+            )
+        #: The freeze counter a hit sets at the end of the zap step (frozen steps still to come).
+        self.freeze_after_hit = self.freeze_steps - 1 if self.freeze_includes_zap_step else self.freeze_steps
         self.obs_dim = 5 * c + 2
         self.spec = GameSpec(
             name=name,
@@ -348,7 +373,7 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
         moves = active & ~received if self.freeze_immediately else active
         target = lookup(self._move, pos * len(ACTIONS) + actions)
         new_pos = torch.where(moves, target, pos)
-        new_freeze = torch.where(received, self.freeze_steps, (freeze - 1).clamp_min(0))
+        new_freeze = torch.where(received, self.freeze_after_hit, (freeze - 1).clamp_min(0))
         nxt = CleanUpLiteState(pos=new_pos, items=items, freeze=new_freeze, t=state.t, rng=state.rng)
         counts = items.sum(2).to(torch.float32)  # [N, 2]: apples, dirt
         reward = harvested * self.apple_reward

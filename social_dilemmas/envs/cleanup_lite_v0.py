@@ -108,7 +108,9 @@ and most are arguments):
 * *Freeze timing:* a player hit in step ``t`` still harvested/cleaned in that step (3 and 4
   come before 5) but does not move in it (``freeze_immediately=True``: 5 comes before 6),
   and then ignores its actions for the next ``freeze_steps`` = 5 steps ``t+1 ... t+5``; it
-  acts again at ``t+6``. With ``freeze_immediately=False`` it still moves in step ``t``.
+  acts again at ``t+6`` (6 steps without a move: ``freeze_includes_zap_step=False``, which
+  the v0 entry passes; ``CleanUpLite-v1`` counts the zap step as the first of the 5). With
+  ``freeze_immediately=False`` it still moves in step ``t``.
   With ``freeze_steps=0`` a hit only cancels the victim's move in step ``t``.
 * *No zap cooldown and no zap cost* (none is mentioned).
 * *Shared cells:* players never block each other; they may stand on, move into or swap
@@ -122,7 +124,8 @@ and most are arguments):
 ``pollution_threshold=3``, ``p_zap=0.9``, ``zap_radius=2``, ``distance="manhattan"``,
 ``freeze_steps=5`` (>= 0), ``initial_dirt=3`` (<= ``height``; the default shrinks to
 ``height`` on shorter rivers), ``apple_reward=1``, ``shared_cell="split"``,
-``frozen_can_zap=False``, ``freeze_immediately=True``. Invalid values (a grid without
+``frozen_can_zap=False``, ``freeze_immediately=True``, ``freeze_includes_zap_step=False``.
+Invalid values (a grid without
 separate orchard and river, probabilities outside [0, 1], a negative freeze length,
 ``max_steps <= 0`` ...) raise an error naming the argument. The single-agent Gymnasium view
 adds ``opponent`` (default ``"random"``: uniform over the six actions, or a policy object).
@@ -151,7 +154,11 @@ print(out.metrics["pollution"].mean(), out.metrics["cleaned"].sum(0))
 ```
 
 **Version history.**
-- v0: initial release (the decisions above).
+- v0: initial release: a hit player cannot move in the zap step nor in the 5 steps after it
+  (6 steps; ``freeze_includes_zap_step=False``). Still registered, unchanged.
+- v1: "frozen for 5 steps" counted from the zap step, as the paper's text reads: the victim
+  cannot move in the zap step and the 4 steps after it (``freeze_includes_zap_step=True``,
+  now the default of the batched core). Everything else as v0.
 
 **Citation.** Meulemans, Kobayashi, von Oswald, Scherrer, Elmoznino, Richards, Lajoie,
 Agüera y Arcas, Sacramento. Multi-agent cooperation through learning-aware policy

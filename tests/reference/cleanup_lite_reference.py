@@ -1,6 +1,7 @@
 """A slow, obvious CleanUp-lite: one game at a time, a dict of objects per cell, no torch.
 
-Written from the documentation page (``social_dilemmas/envs/cleanup_lite_v0.py``), not
+Written from the documentation pages (``social_dilemmas/envs/cleanup_lite_v1.py``, and
+``cleanup_lite_v0.py`` for ``freeze_includes_zap_step=False``), not
 from the batched code. It follows :mod:`social_dilemmas.testing.reference`'s interface: the
 ``rng`` handed to ``reset``/``step`` is the pure-Python twin of the core's random state,
 and the reference draws the words the page documents.
@@ -13,7 +14,9 @@ One step, in the paper's order (§3.3 of the spec):
 3. every free (not frozen) player on an apple harvests it (+``apple_reward``);
 4. every free player on dirt cleans it;
 5. zaps: a free player choosing "zap" hits the other player when it is free and within
-   ``zap_radius``, with ``p_zap`` (words 4 and 5); a hit freezes it for ``freeze_steps``;
+   ``zap_radius``, with ``p_zap`` (words 4 and 5); a hit freezes it for ``freeze_steps``
+   steps counted from the zap step (``freeze_includes_zap_step``, v1) or from the step after
+   it (v0);
 6. free players move (a player hit in this step does not, with ``freeze_immediately``);
    walls block; players may share a cell.
 """
@@ -58,6 +61,7 @@ class CleanUpLiteReference:
         shared_cell: str = "split",
         frozen_can_zap: bool = False,
         freeze_immediately: bool = True,
+        freeze_includes_zap_step: bool = True,
     ) -> None:
         self.h, self.w = height, width
         self.max_steps = max_steps
@@ -67,6 +71,7 @@ class CleanUpLiteReference:
         self.initial_dirt = min(3, height) if initial_dirt is None else initial_dirt
         self.apple_reward, self.shared_cell = apple_reward, shared_cell
         self.frozen_can_zap, self.freeze_immediately = frozen_can_zap, freeze_immediately
+        self.freeze_includes_zap_step = freeze_includes_zap_step
 
     # -- geometry ---------------------------------------------------------------
     def orchard(self) -> list[tuple[int, int]]:
@@ -143,7 +148,11 @@ class CleanUpLiteReference:
                     self.pos[i] = (r, c)
         was_frozen = [0.0 if free[i] else 1.0 for i in range(2)]
         for i in range(2):
-            self.freeze[i] = self.freeze_steps if zapped[i] else max(self.freeze[i] - 1, 0)
+            if zapped[i]:
+                # frozen steps still to come: the zap step itself already counts as one in v1
+                self.freeze[i] = self.freeze_steps - (1 if self.freeze_includes_zap_step else 0)
+            else:
+                self.freeze[i] = max(self.freeze[i] - 1, 0)
         self.t += 1
         rewards = [credit["apple"][i] * self.apple_reward for i in range(2)]
         metrics = {

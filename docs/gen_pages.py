@@ -12,6 +12,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_results import write_pages  # noqa: E402
+
 ROLE = re.compile(r":(?:mod|class|func|meth|data|attr):`~?([^`]+)`")
 
 
@@ -40,7 +43,7 @@ def main(out_dir: str = "docs/envs") -> int:
         index.append(f"| [`{entry.full_id}`]({name}.md) | {entry.description} |")
     (out / "index.md").write_text("\n".join(index) + "\n")
     print(f"wrote {len(REGISTRY) + 1} pages to {out} (social_dilemmas {social_dilemmas.__version__})")
-    return 0
+    return write_pages(out.parent / "results")  # the results pages, from benchmarks/results/*.json
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ FIGURES: dict[str, Figure] = {
                     "~1 min", "~30 min"),
     "fig4": Figure("social_dilemmas.analytic.figures:fig4", "exact IPD: LOLA pairs and LOLA against naive learners",
                    "~1 min", "~6 min"),
+    "fig4-total": Figure("social_dilemmas.analytic.readings:fig4_total",
+                         "exact IPD: Fig. 4 with the naive steps on J (the second scale reading)", "~1 min", "~6 min"),
+    "regime": Figure("social_dilemmas.analytic.regime:regime",
+                     "exact IPD: mixed groups over p_naive x naive-term weight (regime map; resumable)",
+                     "~2 min", "~25 min"),
     # RL with the paper's network (COALA-PPO and baselines), docs/coala.md.
     "fig5a": Figure("social_dilemmas.baselines.figures:fig5a", "IPD RL, pure shaping: 4 learners x 3 seeds",
                     "~16 min", "days (GPU advised)"),

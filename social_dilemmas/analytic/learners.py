@@ -4,12 +4,19 @@ Conventions (paper.md §3.2):
 
 * A policy is 5 cooperation logits ``[..., 5]``, own action first; the learning-aware
   ("meta") agent sits in seat 1 and its co-player in seat 2.
-* Every return here is the *normalized* discounted return ``(1 - gamma) J`` — reward per
-  round, on the payoffs' scale — so learning rates mean the same for every ``gamma``. The
-  paper prints the unnormalized ``J``; with its naive learning rate of 5 that would move a
-  logit by ~100 per step at ``gamma = 0.95``, so we read its rates on the per-round scale.
+* Two scale choices the paper leaves open are options (``docs/analytic.md`` compares them):
+
+  - ``return_scale``: ``"per_round"`` (default) — learning rates act on the *normalized*
+    return ``(1 - gamma) J``, reward per round on the payoffs' scale, so they mean the same
+    for every ``gamma``; ``"total"`` — on the discounted sum ``J`` as the paper prints it
+    (Eq. 15-16), i.e. every naive step is ``1 / (1 - gamma)`` times larger (20x at
+    ``gamma = 0.95``). Reported returns are per round either way.
+  - ``episode_reduction`` of Eq. 17: ``"mean"`` (default) over the ``M + 1`` inner episodes
+    of the naive learning trajectory, or ``"sum"`` as printed (``M + 1`` times the mean).
+
 * A naive learner takes exact gradient-ascent steps on its *own* return,
-  ``psi <- psi + eta_naive * d J_2(phi, psi) / d psi`` (the report's reading of Eq. 17).
+  ``psi <- psi + eta_naive * d J_2(phi, psi) / d psi`` (Eq. 17 with ``J_2``: the naive step
+  of the co-player uses the co-player's return).
 
 Objectives (all return tensors the caller ascends with autograd):
 
@@ -19,9 +26,9 @@ Objectives (all return tensors the caller ascends with autograd):
 * :func:`partial_objective` — meta vs meta: ``J_1(phi_i, stopgrad(phi_j))``, whose gradient is
   the partial derivative (one meta-vs-meta episode: tabular meta agents do not adapt).
 * :func:`mixed_objective` — a group of meta agents per seed; each agent's gradient is
-  ``p_naive * shaping gradient + (1 - p_naive) * partial gradient`` against the other members.
-  Averaging (not summing) the shaping objective over episodes puts both terms on the same
-  per-episode scale.
+  ``p_naive * shaping_weight * shaping gradient + (1 - p_naive) * partial gradient`` against
+  the other members. Averaging (not summing) the shaping objective over episodes, with
+  ``shaping_weight = 1``, puts both terms on the same per-episode scale.
 """
 
 from __future__ import annotations
@@ -31,8 +38,23 @@ from typing import Any
 import torch
 
 from social_dilemmas.analytic.markov import _returns_from_probs, check_gamma, check_policy, reward_vectors
-from social_dilemmas.core.validation import check_nonneg_int, check_probability
+from social_dilemmas.core.validation import check_choice, check_nonneg_int, check_probability
 from social_dilemmas.envs.payoffs import PRISONERS_DILEMMA, PayoffTable
+
+#: What learning rates act on: the per-round return ``(1 - gamma) J`` or the discounted sum ``J``.
+RETURN_SCALES = ("per_round", "total")
+#: How Eq. 17 combines the ``M + 1`` inner episodes of a naive learning trajectory.
+EPISODE_REDUCTIONS = ("mean", "sum")
+
+
+def return_factor(return_scale: str, gamma: float) -> float:
+    """``J / ((1 - gamma) J)`` for ``return_scale="total"`` (``1 / (1 - gamma)``), else 1.
+
+    Objectives and naive steps are computed on the per-round return and multiplied by this
+    factor, which is exactly the gradient of ``J`` for ``"total"``.
+    """
+    check_choice("return_scale", return_scale, RETURN_SCALES)
+    return 1.0 / (1.0 - gamma) if return_scale == "total" else 1.0
 
 
 def values(logits1: torch.Tensor, logits2: torch.Tensor, gamma: float, rewards: torch.Tensor) -> torch.Tensor:
@@ -60,6 +82,7 @@ def naive_unroll(
     table: PayoffTable = PRISONERS_DILEMMA,
     *,
     differentiable: bool = True,
+    return_scale: str = "per_round",
 ) -> list[torch.Tensor]:
     """A naive learner's parameters ``[psi_0, ..., psi_steps]``, each ``[..., 5]``.
 
@@ -69,9 +92,10 @@ def naive_unroll(
         naive: ``[..., 5]`` the naive learner's initial logits ``psi_0`` (seat 2). Treated as
             a constant: gradients never flow into it.
         steps: number of gradient steps ``M``.
-        lr: ``eta_naive``, the naive learning rate on the normalized return.
+        lr: ``eta_naive``, the naive learning rate (on the return ``return_scale`` names).
         gamma: discount in (0, 1).
         differentiable: build the graph for second-order gradients (``create_graph``).
+        return_scale: ``"per_round"`` or ``"total"`` (see the module docstring).
     """
     meta = check_policy("meta", meta)
     naive = check_policy("naive", naive)
@@ -79,7 +103,7 @@ def naive_unroll(
     lr = check_rate("lr", lr)
     gamma = check_gamma(gamma)
     rewards = reward_vectors(table, meta.dtype, meta.device)
-    return _unroll(meta, naive, steps, lr, gamma, rewards, differentiable)
+    return _unroll(meta, naive, steps, lr * return_factor(return_scale, gamma), gamma, rewards, differentiable)
 
 
 def _unroll(meta, naive, steps, lr, gamma, rewards, differentiable) -> list[torch.Tensor]:
@@ -105,17 +129,22 @@ def shaping_objective(
     lr_naive: float,
     gamma: float,
     table: PayoffTable = PRISONERS_DILEMMA,
+    *,
+    return_scale: str = "per_round",
+    episode_reduction: str = "mean",
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Eq. 17: the meta agent's return averaged over a naive learner's learning trajectory.
+    """Eq. 17: the meta agent's return over a naive learner's learning trajectory.
 
     Args:
         meta: ``[..., 5]`` the learning-aware agent's logits.
         naive_init: ``[..., B, 5]`` a meta-batch of ``B`` naive learners' initial logits.
         steps: naive updates ``M``; the average runs over the ``M + 1`` inner episodes.
-        lr_naive, gamma: as in :func:`naive_unroll`.
+        lr_naive, gamma, return_scale: as in :func:`naive_unroll`.
+        episode_reduction: ``"mean"`` or ``"sum"`` over the ``M + 1`` episodes.
 
     Returns:
-        ``(objective [...], info)``: the objective averaged over episodes and the meta-batch;
+        ``(objective [...], info)``: the objective (episodes reduced by ``episode_reduction``,
+        the meta-batch averaged, times :func:`return_factor`);
         ``info`` holds detached ``meta_return`` and ``naive_return`` ``[..., B, M + 1]`` and the
         naive learners' final logits ``naive_final [..., B, 5]``.
     """
@@ -127,14 +156,18 @@ def shaping_objective(
     steps = check_nonneg_int("steps", steps)
     lr_naive = check_rate("lr_naive", lr_naive)
     gamma = check_gamma(gamma)
-    return _shaping(meta, naive_init, steps, lr_naive, gamma, reward_vectors(table, meta.dtype, meta.device))
+    factor = return_factor(return_scale, gamma)
+    reduction = check_choice("episode_reduction", episode_reduction, EPISODE_REDUCTIONS)
+    rewards = reward_vectors(table, meta.dtype, meta.device)
+    return _shaping(meta, naive_init, steps, lr_naive, gamma, rewards, factor, reduction)
 
 
-def _shaping(meta, naive_init, steps, lr, gamma, rewards):
+def _shaping(meta, naive_init, steps, lr, gamma, rewards, factor=1.0, reduction="mean"):
     m = meta.unsqueeze(-2)  # [..., 1, 5] against [..., B, 5]
-    traj = _unroll(m, naive_init, steps, lr, gamma, rewards, True)
+    traj = _unroll(m, naive_init, steps, lr * factor, gamma, rewards, True)
     vals = torch.stack([values(m, psi, gamma, rewards) for psi in traj], dim=-2)  # [..., B, M+1, 2]
-    objective = vals[..., 0].mean(dim=(-1, -2))
+    per_episode = vals[..., 0].mean(dim=-2)  # [..., M+1]: averaged over the meta-batch
+    objective = factor * (per_episode.sum(-1) if reduction == "sum" else per_episode.mean(-1))
     info = {"meta_return": vals[..., 0].detach(), "naive_return": vals[..., 1].detach(),
             "naive_final": traj[-1].detach()}
     return objective, info
@@ -175,13 +208,20 @@ def mixed_objective(
     lr_naive: float,
     gamma: float,
     table: PayoffTable = PRISONERS_DILEMMA,
+    *,
+    return_scale: str = "per_round",
+    episode_reduction: str = "mean",
+    shaping_weight: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Mixed-group surrogate objective ``[..., n]`` of ``n`` meta agents ``group [..., n, 5]``.
 
-    The gradient of ``objective[..., i]`` with respect to agent ``i`` is ``p_naive`` times its
-    shaping gradient against the naive learners ``naive_init [..., n, B, 5]`` plus
-    ``1 - p_naive`` times its partial gradient against the other members. Terms with weight 0
-    are skipped. ``info`` holds detached ``pair_returns [..., n, n]`` and, when
+    The gradient of ``objective[..., i]`` with respect to agent ``i`` is ``p_naive *
+    shaping_weight`` times its shaping gradient against the naive learners ``naive_init [...,
+    n, B, 5]`` (Eq. 17, episodes reduced by ``episode_reduction``) plus ``1 - p_naive`` times
+    its partial gradient against the other members; both on the return ``return_scale``
+    names. ``shaping_weight`` (>= 0) rescales the naive-opponent term against the
+    agent-vs-agent term, as a sum over trajectories would in RL. Terms with weight 0 are
+    skipped. ``info`` holds detached ``pair_returns [..., n, n]`` and, when
     ``p_naive > 0``, the shaping ``info`` of :func:`shaping_objective`.
     """
     group = check_policy("group", group)
@@ -191,27 +231,36 @@ def mixed_objective(
     steps = check_nonneg_int("steps", steps)
     lr_naive = check_rate("lr_naive", lr_naive)
     gamma = check_gamma(gamma)
+    factor = return_factor(return_scale, gamma)
+    reduction = check_choice("episode_reduction", episode_reduction, EPISODE_REDUCTIONS)
+    shaping_weight = check_rate("shaping_weight", shaping_weight)
+    if p_naive == 1 and shaping_weight == 0:
+        raise ValueError("shaping_weight=0 with p_naive=1 leaves no gradient at all; use shaping_weight > 0 "
+                         "or p_naive < 1")
     rewards = reward_vectors(table, group.dtype, group.device)
     partial, pair = group_partial(group, gamma, rewards)
     info: dict[str, torch.Tensor] = {"pair_returns": pair}
-    objective = (1.0 - p_naive) * partial if p_naive < 1 else torch.zeros_like(partial)
-    if p_naive > 0:
+    objective = (1.0 - p_naive) * factor * partial if p_naive < 1 else torch.zeros_like(partial)
+    if p_naive > 0 and shaping_weight > 0:
         naive_init = check_policy("naive_init", naive_init)
         if naive_init.shape[:-2] != group.shape[:-1]:
             raise ValueError(f"naive_init must have shape [..., n, B, 5] matching group {list(group.shape)}, "
                              f"got {list(naive_init.shape)}")
-        shaping, s_info = _shaping(group, naive_init, steps, lr_naive, gamma, rewards)
-        objective = objective + p_naive * shaping
+        shaping, s_info = _shaping(group, naive_init, steps, lr_naive, gamma, rewards, factor, reduction)
+        objective = objective + p_naive * shaping_weight * shaping
         info.update(s_info)
     return objective, info
 
 
 __all__ = [
+    "EPISODE_REDUCTIONS",
+    "RETURN_SCALES",
     "check_rate",
     "group_partial",
     "mixed_objective",
     "naive_unroll",
     "partial_objective",
+    "return_factor",
     "shaping_objective",
     "values",
 ]

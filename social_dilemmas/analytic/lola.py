@@ -8,14 +8,15 @@ gradients, Foerster et al. 2018). ``k = 0`` is the naive (partial) gradient.
 
 The LOLA + partial-gradient variant of Fig. 4C mixes ``p_naive`` of the LOLA gradient with
 ``1 - p_naive`` of the partial gradient, as the mixed groups of :mod:`.learners` do.
-Returns are the normalized per-round returns of :mod:`.learners`.
+Learning rates act on the per-round return or on ``J`` (``return_scale``, as in
+:mod:`.learners`); reported returns are per round.
 """
 
 from __future__ import annotations
 
 import torch
 
-from social_dilemmas.analytic.learners import _unroll, check_rate, values
+from social_dilemmas.analytic.learners import _unroll, check_rate, return_factor, values
 from social_dilemmas.analytic.markov import check_gamma, check_policy, reward_vectors
 from social_dilemmas.core.validation import check_nonneg_int, check_probability
 from social_dilemmas.envs.payoffs import PRISONERS_DILEMMA, PayoffTable
@@ -28,6 +29,8 @@ def lola_objective(
     gamma: float,
     p_naive: float = 1.0,
     table: PayoffTable = PRISONERS_DILEMMA,
+    *,
+    return_scale: str = "per_round",
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Surrogate objectives ``[..., 2]`` of two LOLA agents ``pair [..., 2, 5]``.
 
@@ -49,13 +52,14 @@ def lola_objective(
     lr_naive = check_rate("lr_naive", lr_naive)
     gamma = check_gamma(gamma)
     p_naive = check_probability("p_naive", p_naive)
+    factor = return_factor(return_scale, gamma)
     rewards = reward_vectors(table, pair.dtype, pair.device)
     me = pair  # [..., 2, 5]: agent i in seat 1 of its own objective
     other = pair.flip(-2).detach()  # agent i's co-player, treated as given
     partial = values(me, other, gamma, rewards)[..., 0]
-    imagined = _unroll(me, other, lookahead, lr_naive, gamma, rewards, True)[-1]
+    imagined = _unroll(me, other, lookahead, lr_naive * factor, gamma, rewards, True)[-1]
     lola = values(me, imagined, gamma, rewards)[..., 0] if lookahead > 0 else partial
-    objective = p_naive * lola + (1.0 - p_naive) * partial
+    objective = factor * (p_naive * lola + (1.0 - p_naive) * partial)
     return objective, {"returns": partial.detach(), "imagined": imagined.detach()}
 
 

@@ -113,6 +113,8 @@ def train_shaping(
     seed: int = 0,
     lr: float = 0.005,
     log_every: int = 10,
+    return_scale: str = "per_round",
+    episode_reduction: str = "mean",
 ) -> History:
     """Train learning-aware agents ``init [S, 5]`` against naive learners only (Fig. 3A, 9).
 
@@ -123,7 +125,8 @@ def train_shaping(
     sample = naive_sampler((init.shape[0], naive_batch), seed, naive_scale)
 
     def objective(params: torch.Tensor, step: int):
-        obj, info = shaping_objective(params, sample(step), naive_steps, lr_naive, gamma)
+        obj, info = shaping_objective(params, sample(step), naive_steps, lr_naive, gamma,
+                                      return_scale=return_scale, episode_reduction=episode_reduction)
         return obj, {"meta_return": info["meta_return"].mean((-1, -2)),
                       "naive_return": info["naive_return"].mean((-1, -2))}
 
@@ -143,20 +146,35 @@ def train_mixed(
     seed: int = 0,
     lr: float = 0.005,
     log_every: int = 10,
+    return_scale: str = "per_round",
+    episode_reduction: str = "mean",
+    shaping_weight: float = 1.0,
 ) -> History:
     """Train groups of meta agents ``init [S, n, 5]`` with the mixed-group gradient (Fig. 3B, 3C).
 
-    ``p_naive = 0`` is a pure learning-aware group (partial gradients only). Logged metric:
-    ``pair_returns [L, S, n, n]``, each member's return against each other member.
+    ``p_naive = 0`` is a pure learning-aware group (partial gradients only); ``return_scale``,
+    ``episode_reduction`` and ``shaping_weight`` as in :func:`.learners.mixed_objective`.
+    Logged metrics: ``pair_returns [L, S, n, n]``, each member's return against each other
+    member, and, when naive learners are met, ``vs_naive [L, S]`` and ``naive_return [L, S]``,
+    the members' and the naive learners' per-round returns averaged over the naive learning
+    trajectory, the meta-batch and the members.
     """
     n = init.shape[-2]
     sample = naive_sampler((init.shape[0], n, naive_batch), seed, naive_scale)
 
+    meets_naive = p_naive > 0 and shaping_weight > 0
+    keep = ("pair_returns", "vs_naive", "naive_return") if meets_naive else ("pair_returns",)
+
     def objective(params: torch.Tensor, step: int):
         naive = sample(step) if p_naive > 0 else params.new_zeros(params.shape[:-1] + (1, 5))
-        return mixed_objective(params, naive, p_naive, naive_steps, lr_naive, gamma)
+        obj, info = mixed_objective(params, naive, p_naive, naive_steps, lr_naive, gamma, return_scale=return_scale,
+                                    episode_reduction=episode_reduction, shaping_weight=shaping_weight)
+        if meets_naive:
+            info["vs_naive"] = info["meta_return"].mean((-1, -2, -3))
+            info["naive_return"] = info["naive_return"].mean((-1, -2, -3))
+        return obj, info
 
-    return ascend(init, objective, steps, lr=lr, log_every=log_every, keep=("pair_returns",))
+    return ascend(init, objective, steps, lr=lr, log_every=log_every, keep=keep)
 
 
 def train_lola(
@@ -169,11 +187,12 @@ def train_lola(
     p_naive: float = 1.0,
     lr: float = 0.005,
     log_every: int = 10,
+    return_scale: str = "per_round",
 ) -> History:
     """Train pairs of exact LOLA agents ``init [S, 2, 5]`` (Fig. 4). Logs ``returns [L, S, 2]``."""
 
     def objective(params: torch.Tensor, step: int):
-        return lola_objective(params, lookahead, lr_naive, gamma, p_naive)
+        return lola_objective(params, lookahead, lr_naive, gamma, p_naive, return_scale=return_scale)
 
     return ascend(init, objective, steps, lr=lr, log_every=log_every, keep=("returns",))
 

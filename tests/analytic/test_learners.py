@@ -146,8 +146,62 @@ def test_lola_partial_variant_mixes_gradients(logits):
         (lambda x: mixed_objective(x[:1], x[1:].unsqueeze(0), 0.5, 2, 1.0, GAMMA), "at least 2"),
         (lambda x: mixed_objective(x[:2], x[2:], 0.5, 2, 1.0, GAMMA), "naive_init"),
         (lambda x: partial_objective(x[0], torch.full((5,), float("nan")), GAMMA), "other must be finite"),
+        (lambda x: shaping_objective(x[0], x[1:3], 2, 1.0, GAMMA, return_scale="raw"), "return_scale.*per_round"),
+        (lambda x: shaping_objective(x[0], x[1:3], 2, 1.0, GAMMA, episode_reduction="max"), "episode_reduction.*sum"),
+        (lambda x: mixed_objective(x[:2], x[2:].unsqueeze(0).expand(2, 2, 5), 0.5, 2, 1.0, GAMMA,
+                                   shaping_weight=-1), "shaping_weight"),
+        (lambda x: mixed_objective(x[:2], x[2:].unsqueeze(0).expand(2, 2, 5), 1.0, 2, 1.0, GAMMA,
+                                   shaping_weight=0), "no gradient"),
+        (lambda x: lola_objective(x[:2], 1, 5.0, GAMMA, return_scale="J"), "return_scale"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(logits, call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(logits)
+
+
+# ---------------------------------------------------------------------- the two scale readings
+def test_total_return_scale_steps_on_the_unnormalized_return(logits):
+    """``return_scale="total"``: the naive learner ascends ``J`` itself (Eq. 15-16 as printed)."""
+    meta, psi = logits[0], logits[1]
+    lr = 0.05
+    traj = naive_unroll(meta, psi, 2, lr, GAMMA, return_scale="total")
+    want = psi
+    for got in traj[1:]:
+        x = want.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(discounted_returns(meta, x, GAMMA, normalize=False)[1], x)
+        want = want + lr * g
+        torch.testing.assert_close(got, want)
+    # = the per-round reading with the learning rate divided by (1 - gamma)
+    torch.testing.assert_close(traj[-1], naive_unroll(meta, psi, 2, lr / (1 - GAMMA), GAMMA)[-1])
+
+
+def test_summed_episodes_are_m_plus_one_times_the_mean(logits):
+    meta = logits[0].clone().requires_grad_(True)
+    mean, info = shaping_objective(meta, logits[1:3], 4, 2.0, GAMMA)
+    total, _ = shaping_objective(meta, logits[1:3], 4, 2.0, GAMMA, episode_reduction="sum")
+    torch.testing.assert_close(total, 5 * mean)
+    torch.testing.assert_close(total, info["meta_return"].mean(0).sum())  # the sum runs over the 5 episodes
+
+
+def test_total_scale_objective_is_j_on_the_naive_trajectory(logits):
+    meta = logits[0].clone().requires_grad_(True)
+    obj, info = shaping_objective(meta, logits[1:3], 2, 0.1, GAMMA, return_scale="total")
+    traj = [naive_unroll(meta, q, 2, 0.1, GAMMA, return_scale="total") for q in logits[1:3]]
+    want = torch.stack([torch.stack([discounted_returns(meta, q, GAMMA)[0] for q in t]) for t in traj]).mean()
+    torch.testing.assert_close(obj, want)
+    assert float(info["meta_return"].abs().max()) < 2.5  # reported per round either way
+
+
+def test_shaping_weight_scales_only_the_naive_term(logits):
+    group = logits[:2].clone().requires_grad_(True)
+    naive = logits[2:].unsqueeze(0).expand(2, 2, 5)
+
+    def grad(p: float, **kw) -> torch.Tensor:
+        obj, _ = mixed_objective(group, naive, p, 2, 3.0, GAMMA, **kw)
+        return torch.autograd.grad(obj.sum(), group)[0]
+
+    g0, g1 = grad(0.0), grad(1.0)
+    torch.testing.assert_close(grad(0.3, shaping_weight=4.0), 0.3 * 4.0 * g1 + 0.7 * g0)
+    torch.testing.assert_close(grad(0.3, episode_reduction="sum"), 0.3 * 3 * g1 + 0.7 * g0)  # M + 1 = 3 episodes
+    torch.testing.assert_close(grad(0.0, shaping_weight=0.0), g0)

@@ -1,0 +1,111 @@
+"""The results pages are generated from the recorded JSONs, and quote nothing else."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT / "docs"))
+import gen_results  # noqa: E402
+
+
+def _walk(data: dict, path: tuple):
+    node = data
+    for key in path:
+        node = node[key]
+    return node
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _check_ledger(page: gen_results.Page, results: Path) -> None:
+    files = {"criteria": "verdict_criteria.json", "paper": "paper_reported.json"}
+    for src, path, shown in page.ledger:
+        name = files.get(src, src if src.startswith("training_") else f"analytic_{src}")
+        data = json.loads((results / (name if name.endswith(".json") else f"{name}.json")).read_text())
+        if path[0] == "runs" and path[-1] in ("count", "iterations_done"):  # counted from the list of runs
+            runs = [r for r in data["runs"] if r["label"] == path[1]]
+            want = str(len(runs)) if path[-1] == "count" else "/".join(map(str, sorted({r["iterations_done"]
+                                                                                       for r in runs})))
+            assert shown == want, (src, path)
+            continue
+        *parent, last = path
+        container = _walk(data, tuple(parent))
+        if isinstance(container, dict) and last in container and not isinstance(container[last], (int, float)):
+            assert shown == str(last), (src, path)  # a key naming a run
+            continue
+        value = container[last]
+        assert math.isclose(float(shown), float(value), abs_tol=0.5 * 10 ** -_decimals(shown) + 1e-12), (src, path)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    return gen_results.build(RESULTS, out), out
+
+
+def test_every_number_on_a_page_comes_from_its_json(pages):
+    built, out = pages
+    for page in built:
+        allowed = {tok for _, _, shown in page.ledger for tok in gen_results.numbers_in(shown)}
+        text = (out / f"{page.name}.md").read_text()
+        stray = [tok for tok in gen_results.numbers_in(text) if tok not in allowed]
+        assert not stray, f"{page.name}.md quotes numbers no JSON field gave it: {stray[:10]}"
+        _check_ledger(page, RESULTS)
+        assert len(page.ledger) > 20
+
+
+def test_verdicts_use_the_three_words(pages):
+    built, out = pages
+    index = (out / "index.md").read_text()
+    for page in built:
+        for fig, verdict in page.verdicts.items():
+            assert verdict.startswith(("reproduced", "partly reproduced (", "not reproduced at this scale",
+                                       "not run yet", "answered")), (fig, verdict)
+            assert fig in index
+    assert "Fig. 5C" in index and "Fig. 3C" in index and "not run yet" in index
+
+
+def test_a_changed_record_changes_the_page_and_its_verdict(tmp_path):
+    res = tmp_path / "results"
+    shutil.copytree(RESULTS, res, ignore=shutil.ignore_patterns("*.png"))
+    path = res / "training_fig5c_quick.json"
+    data = json.loads(path.read_text())
+    before = gen_results.rl_page(res, tmp_path)
+    data["summary_last_10_iterations"]["COALA-PPO"]["reward/vs_naive"]["mean"] = 1.4321
+    path.write_text(json.dumps(data))
+    after = gen_results.rl_page(res, tmp_path)
+    assert "1.43 ±" in after.text() and "1.43 ±" not in before.text()
+    assert "reward against naive learners stays below" in before.verdicts["Fig. 5C"]
+    assert "reward against naive learners stays below" not in after.verdicts["Fig. 5C"]
+
+
+def test_missing_records_read_not_run_yet(tmp_path):
+    res = tmp_path / "results"
+    res.mkdir()
+    for name in ("verdict_criteria.json", "analytic_fig3c.json"):
+        shutil.copy(RESULTS / name, res / name)
+    page = gen_results.rl_page(res, tmp_path)
+    assert set(page.verdicts.values()) == {"not run yet"} and "Fig. 7: CleanUp-lite mixed pool" in page.verdicts
+    assert "Fig. 3C" in gen_results.analytic_page(res).verdicts
+
+
+def test_numbers_in_skips_references_and_code():
+    text = "Fig. 5C, Eq. 17, App. H.3, Table 7, Fig. 3, 4, 8, 9 and `--seed 3`: 0.72 ± 0.18, 3 seeds"
+    assert gen_results.numbers_in(text) == ["0.72", "0.18", "3"]
+
+
+def test_gen_pages_writes_the_results_pages(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "docs" / "gen_pages.py"), str(tmp_path / "envs")], check=True,
+                   cwd=ROOT)
+    assert (tmp_path / "results" / "index.md").exists() and (tmp_path / "results" / "rl.md").exists()

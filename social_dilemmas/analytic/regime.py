@@ -155,7 +155,7 @@ def plot_regime(data: dict, out_dir: pathlib.Path) -> pathlib.Path:
     fig.suptitle(f"Exact mixed groups (gamma {data['gamma']}, {data['settings']['seeds']} seeds, "
                  f"{data['settings']['steps']} AdamW steps at lr {data['settings']['lr']}, "
                  f"per-round return scale)", fontsize=10)
-    return _save(fig, out_dir, "regime_map.png")
+    return _save(fig, out_dir, "regime_map.png", bool(data["quick"]))
 
 
 def best_cells(data: dict, limit: int = 5) -> list[dict]:

@@ -35,7 +35,7 @@ def test_regime_map_runs_resumes_and_refuses_other_settings(tmp_path, monkeypatc
     monkeypatch.setattr(regime, "P_NAIVE", (0.25, 0.75))
     monkeypatch.setattr(regime, "WEIGHTS", (1.0, 3.0))
     monkeypatch.setattr(regime, "TOTAL_SCALE_WEIGHTS", (1.0,))
-    module, func = FIGURES["regime"].split(":")
+    module, func = FIGURES["regime"].target.split(":")
     files = getattr(importlib.import_module(module), func)(tmp_path, True)
     data = json.loads((tmp_path / "analytic_regime.json").read_text())
     assert len(data["cells"]) == 2 * 2 + 2 and any(f.suffix == ".png" for f in files)
@@ -70,7 +70,7 @@ def test_effective_weight_is_what_adam_sees():
 def test_fig4_total_writes_the_second_reading(tmp_path, monkeypatch):
     tiny = figures.Settings(seeds=2, steps=2, lr=0.03, log_every=1)
     monkeypatch.setitem(figures.SETTINGS, "fig4", {True: tiny, False: tiny})
-    module, func = FIGURES["fig4-total"].split(":")
+    module, func = FIGURES["fig4-total"].target.split(":")
     (path,) = getattr(importlib.import_module(module), func)(tmp_path, True)
     data = json.loads(path.read_text())
     assert data["return_scale"] == "total" and set(data["lola_partial_final_mutual_return"]) == {"1", "2", "3", "10",

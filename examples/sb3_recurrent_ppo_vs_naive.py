@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         game=args.game, meta_batch=args.meta_batch, batch_size=args.batch_size,
         num_inner_episodes=args.inner_episodes, coplayer="naive",
         coplayer_kwargs={"model": args.coplayer_model}, device=args.device,
+        autoreset_mode="SameStep",  # SB3 resets inside the step that ends an episode
     )
     env = make_sb3_vec_env(venv)
     env.seed(args.seed)

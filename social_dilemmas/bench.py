@@ -4,6 +4,10 @@ Measures env-steps/s (one sub-environment advancing one step) and agent-steps/s
 (env-steps x agents) with random actions drawn *before* timing, reports the median over
 repeats, and keeps the first steps (allocation, lazy initialisation, kernel compilation)
 apart as ``warmup_s``.
+
+Every registered id can be benchmarked: a game's batched core, or a shaping meta-environment
+(``IPD-Shaping-v0``: ``batch_size`` games, one default co-player each as ``num_envs`` alone
+means, stepped by a random ego; the co-players' updates at inner boundaries are in the time).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from social_dilemmas.core.validation import check_positive_int
-from social_dilemmas.registration import make_batched
+from social_dilemmas.registration import get_entry, make_batched
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,15 @@ def bench_env(
     """Median throughput of ``steps`` batched steps of ``env_id``, over ``repeats`` runs."""
     steps = check_positive_int("steps", steps)
     repeats = check_positive_int("repeats", repeats)
-    env = make_batched(env_id, batch_size, device=device)
+    if get_entry(env_id).kind == "shaping":
+        env = _ShapingBench(env_id, batch_size, device)
+    else:
+        env = make_batched(env_id, batch_size, device=device)
     dev = env.device
     gen = torch.Generator(device="cpu").manual_seed(seed)
     n_agents, n_actions = env.spec.num_agents, env.spec.num_actions
-    pool = [
-        torch.randint(0, n_actions, (env.batch_size, n_agents), generator=gen).to(dev) for _ in range(8)
-    ]
+    width = getattr(env, "actors", n_agents)
+    pool = [torch.randint(0, n_actions, (env.batch_size, width), generator=gen).to(dev) for _ in range(8)]
     t0 = time.perf_counter()
     env.reset(seed=seed)
     for i in range(3):
@@ -91,3 +97,26 @@ def bench_env(
         torch_version=torch.__version__,
         threads=torch.get_num_threads(),
     )
+
+
+class _ShapingBench:
+    """A shaping meta-environment behind the ``reset``/``step`` calls :func:`bench_env` times
+    (the ego's actions ``[N, 1]``; the co-player acts inside the environment)."""
+
+    actors = 1
+
+    def __init__(self, env_id: str, batch_size: int, device: str) -> None:
+        from social_dilemmas.wrappers.shaping import ShapingMetaEnv
+
+        entry = get_entry(env_id, "shaping")
+        n = check_positive_int("batch_size", batch_size)
+        self.env = ShapingMetaEnv(entry.kwargs["game"], entry.default_opponent, meta_batch=n, batch_size=1,
+                                  device=device)
+        self.device, self.spec, self.batch_size = self.env.device, self.env.spec, n
+
+    def reset(self, seed: int) -> None:
+        self.env.reset(seed=seed)
+
+    def step(self, actions: torch.Tensor, validate: bool = False) -> None:
+        self.env.validate = validate
+        self.env.step(actions.view(self.batch_size, 1))

@@ -1,7 +1,15 @@
 """The environment registry as data, and its registration with Gymnasium and PettingZoo.
 
-Each :class:`EnvEntry` names a batched core (``module:Class``), its default keyword
-arguments and a PettingZoo-style module. Ids carry versions: any change of dynamics,
+One registry, :data:`REGISTRY`, holds every id the package answers to, of two kinds:
+
+* ``"game"`` — a batched game core (``IPD-v0`` ...): Gymnasium single-agent and vector faces,
+  PettingZoo parallel/AEC faces, ``make_game``/``make_batched``, ``social-dilemmas bench``;
+* ``"shaping"`` — the co-player shaping meta-environment of a game (``IPD-Shaping-v0`` ...,
+  one per two-player game, derived from it): Gymnasium single-agent and vector faces, and
+  ``social-dilemmas bench`` (its page: :mod:`social_dilemmas.envs.shaping_v0`).
+
+Each :class:`EnvEntry` names its core (``module:Class``), default keyword arguments and the
+module whose docstring is its documentation page. Ids carry versions: any change of dynamics,
 rewards, observations or defaults gets a new ``-vN`` and a line in the module's version
 history.
 """
@@ -28,8 +36,10 @@ class EnvEntry:
         module: the PettingZoo-style module (``parallel_env``/``env``/``raw_env``), whose
             docstring is the environment's documentation page.
         description: one line for ``social-dilemmas list``.
-        kwargs: default keyword arguments of the core (always including ``max_steps``).
+        kwargs: default keyword arguments of the core (a game's always include ``max_steps``;
+            a shaping entry's name its ``game``).
         default_opponent: co-player of the single-agent Gymnasium view.
+        kind: ``"game"`` or ``"shaping"`` (see the module docstring).
     """
 
     id: str
@@ -38,6 +48,7 @@ class EnvEntry:
     description: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     default_opponent: str = "random"
+    kind: str = "game"
 
     @property
     def full_id(self) -> str:
@@ -45,7 +56,23 @@ class EnvEntry:
 
     @property
     def max_steps(self) -> int:
+        """Steps per episode ``T`` (of the game; for a shaping entry, of its inner episodes)."""
+        if self.kind == "shaping":
+            return REGISTRY[self.kwargs["game"]].max_steps
         return int(self.kwargs["max_steps"])
+
+    @property
+    def pettingzoo_alias(self) -> str:
+        """PettingZoo's own id form of a game, from its module name: ``"social_dilemmas/ipd-v0"``
+        (PettingZoo also accepts ``ipd_v0`` and the unversioned ``ipd`` for it)."""
+        name, _, version = self.module.rsplit(".", 1)[-1].rpartition("_v")
+        return f"{NAMESPACE}/{name}-v{version}"
+
+
+def _strip_namespace(env_id: str) -> str:
+    if not isinstance(env_id, str):
+        raise TypeError(f"env id must be a string, got {env_id!r}")
+    return env_id.split("/", 1)[1] if env_id.startswith(NAMESPACE + "/") else env_id
 
 
 _MG = "social_dilemmas.envs.matrix_game:IteratedMatrixGame"
@@ -116,29 +143,63 @@ REGISTRY: dict[str, EnvEntry] = {
     ]
 }
 
+#: Kinds of registry entries.
+KINDS = ("game", "shaping")
+SHAPING_CORE = "social_dilemmas.wrappers.shaping:ShapingMetaEnv"
+SHAPING_MODULE = "social_dilemmas.envs.shaping_v0"
+
+
+def shaping_id(env_id: str) -> str:
+    """The id of ``env_id``'s shaping meta-environment: ``"IPD-v0"`` -> ``"IPD-Shaping-v0"``."""
+    name, _, version = _strip_namespace(env_id).rpartition("-v")
+    return f"{name}-Shaping-v{version}"
+
+
+def _shaping_entry(game: EnvEntry) -> EnvEntry:
+    return EnvEntry(
+        shaping_id(game.id),
+        SHAPING_CORE,
+        SHAPING_MODULE,
+        f"Co-player shaping meta-environment over {game.id}: the ego plays M inner episodes against learning "
+        "co-players (naive learners by default).",
+        {"game": game.id},
+        default_opponent="naive",
+        kind="shaping",
+    )
+
+
+# Every two-player game gets its shaping meta-environment (all registered games have two players).
+REGISTRY.update({e.id: e for e in map(_shaping_entry, list(REGISTRY.values()))})
+
 
 def _load(path: str) -> Any:
     mod, _, attr = path.partition(":")
     return getattr(importlib.import_module(mod), attr)
 
 
-def _strip_namespace(env_id: str) -> str:
-    if not isinstance(env_id, str):
-        raise TypeError(f"env id must be a string, got {env_id!r}")
-    return env_id.split("/", 1)[1] if env_id.startswith(NAMESPACE + "/") else env_id
+def get_entry(env_id: str, kind: str | None = None) -> EnvEntry:
+    """The registry entry of ``env_id`` (with or without the ``social_dilemmas/`` prefix).
 
-
-def get_entry(env_id: str) -> EnvEntry:
-    """The registry entry of ``env_id`` (with or without the ``social_dilemmas/`` prefix)."""
+    ``kind`` (``"game"`` or ``"shaping"``) also requires the entry to be of that kind.
+    """
     key = _strip_namespace(env_id)
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be None or one of {KINDS}, got {kind!r}")
+    listed = "registered ids" if kind is None else f"registered {kind} ids"
+    known = ", ".join(sorted(registered_ids(kind)))
     if key not in REGISTRY:
-        raise ValueError(f"unknown env id {env_id!r}; registered ids: {', '.join(sorted(REGISTRY))}")
+        raise ValueError(f"unknown env id {env_id!r}; {listed}: {known}")
+    entry = REGISTRY[key]
+    if kind is not None and entry.kind != kind:
+        what = (f"the shaping meta-environment of {entry.kwargs['game']}: build it with gym.make / gym.make_vec "
+                "or ShapingMetaEnv" if entry.kind == "shaping" else f"a {entry.kind}")
+        raise ValueError(f"{entry.id} is not a {kind} id ({what}); {listed}: {known}")
     return REGISTRY[key]
 
 
 def make_game(env_id: str, *, device: Any = "cpu", **kwargs: Any) -> BatchedGame:
-    """Build the pure batched core of ``env_id`` with ``kwargs`` over the registry defaults."""
-    entry = get_entry(env_id)
+    """Build the pure batched core of game ``env_id`` with ``kwargs`` over the registry defaults."""
+    entry = get_entry(env_id, "game")
     cls = _load(entry.core)
     merged = {**entry.kwargs, **kwargs}
     try:
@@ -165,44 +226,54 @@ def make_batched(
     return BatchedEnv(make_game(env_id, device=device, **kwargs), batch_size, autoreset=autoreset)
 
 
-def registered_ids() -> list[str]:
-    """Every registered id, without namespace."""
-    return list(REGISTRY)
+def registered_ids(kind: str | None = None) -> list[str]:
+    """Every registered id (without namespace), or only those of ``kind`` (``"game"``, ``"shaping"``)."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be None or one of {KINDS}, got {kind!r}")
+    return [k for k, e in REGISTRY.items() if kind is None or e.kind == kind]
 
 
-#: Faces of the co-player shaping meta-environment (``social_dilemmas.wrappers.shaping``) that
-#: ``register_all`` registers for every game as ``<Game>-Shaping-v<N>``.
-SHAPING_ENTRY_POINTS = {
-    "entry_point": "social_dilemmas.adapters.meta_gymnasium:ShapingEnv",
-    "vector_entry_point": "social_dilemmas.adapters.meta_gymnasium:ShapingVectorEnv",
+#: Gymnasium entry points of each kind. A game's single-agent view runs without a time limit of
+#: its own under ``gym.make`` (:class:`~social_dilemmas.adapters.gymnasium_env.RegisteredSingleAgentEnv`):
+#: Gymnasium's ``TimeLimit`` ends its episodes, registered at the game's ``T`` and overridden by
+#: ``max_episode_steps`` as for any Gymnasium id.
+GYMNASIUM_ENTRY_POINTS = {
+    "game": {
+        "entry_point": "social_dilemmas.adapters.gymnasium_env:RegisteredSingleAgentEnv",
+        "vector_entry_point": "social_dilemmas.adapters.gymnasium_vector:BatchedVectorEnv",
+    },
+    "shaping": {
+        "entry_point": "social_dilemmas.adapters.meta_gymnasium:ShapingEnv",
+        "vector_entry_point": "social_dilemmas.adapters.meta_gymnasium:ShapingVectorEnv",
+    },
 }
+#: Kept for callers of the old name: the shaping faces.
+SHAPING_ENTRY_POINTS = GYMNASIUM_ENTRY_POINTS["shaping"]
 
 
-def shaping_id(env_id: str) -> str:
-    """The id of ``env_id``'s shaping meta-environment: ``"IPD-v0"`` -> ``"IPD-Shaping-v0"``."""
-    name, _, version = _strip_namespace(env_id).rpartition("-v")
-    return f"{name}-Shaping-v{version}"
+def gymnasium_kwargs(entry: EnvEntry) -> dict[str, Any]:
+    """The keyword arguments ``entry`` is registered with in Gymnasium."""
+    if entry.kind == "shaping":
+        return {"game": entry.kwargs["game"]}
+    return {"env_id": entry.id}
 
 
 def register_all() -> None:
-    """Register every entry with Gymnasium (and PettingZoo's registry when it has one)."""
+    """Register every entry with Gymnasium, and every game with PettingZoo's registry (when it has one)
+    under its id and under PettingZoo's module-name form (``social_dilemmas/ipd-v0``, alias ``ipd_v0``)."""
     import gymnasium as gym
 
     for entry in REGISTRY.values():
         if entry.full_id not in gym.registry:
             gym.register(
                 id=entry.full_id,
-                entry_point="social_dilemmas.adapters.gymnasium_env:SingleAgentEnv",
-                vector_entry_point="social_dilemmas.adapters.gymnasium_vector:BatchedVectorEnv",
-                # No max_episode_steps: the game truncates at its own ``max_steps`` (T). A
-                # registered TimeLimit would silently cut ``gym.make(id, max_steps=20)`` at the
-                # default T.
-                kwargs={"env_id": entry.id},
+                **GYMNASIUM_ENTRY_POINTS[entry.kind],
+                # A game's episode length is Gymnasium's time limit: gym.make(id, max_episode_steps=k),
+                # make_vec(..., max_episode_steps=k) in every vectorization mode. A meta-episode has
+                # the fixed horizon M * T set by its own arguments.
+                max_episode_steps=entry.max_steps if entry.kind == "game" else None,
+                kwargs=gymnasium_kwargs(entry),
             )
-        # The co-player shaping meta-environment of every game: <Game>-Shaping-v<N>.
-        shaping = f"{NAMESPACE}/{shaping_id(entry.id)}"
-        if shaping not in gym.registry:
-            gym.register(id=shaping, **SHAPING_ENTRY_POINTS, kwargs={"game": entry.id})
     try:
         import pettingzoo
     except ImportError:  # pragma: no cover - pettingzoo is a core dependency
@@ -215,6 +286,9 @@ def register_all() -> None:
         "aec": getattr(pettingzoo, "aec_registry", {}),
     }
     for entry in REGISTRY.values():
+        if entry.kind != "game":
+            continue
         for kind, factory in (("parallel", "parallel_env"), ("aec", "env")):
-            if entry.full_id not in registries[kind]:
-                register(kind, entry.full_id, entry_point=f"{entry.module}:{factory}")
+            for pz_id in (entry.full_id, entry.pettingzoo_alias):
+                if pz_id not in registries[kind]:
+                    register(kind, pz_id, entry_point=f"{entry.module}:{factory}")

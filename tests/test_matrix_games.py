@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -140,10 +141,36 @@ def test_render_modes(capsys):
     assert game.render(state, "ansi", 1) == game.render_ansi(state, 1)
     assert game.render(state, "human") is None
     assert capsys.readouterr().out == game.render_ansi(state, 0)
-    with pytest.raises(NotImplementedError, match="no rgb_array rendering"):
-        game.render(state, "rgb_array")
+    assert game.render(state, "rgb_array").shape == (144, 96, 3)
     with pytest.raises(ValueError, match="render mode must be 'rgb_array', 'ansi' or 'human', got 'svg'"):
         game.render(state, "svg")
+
+
+def test_rgb_picture_marks_the_last_joint_action_and_the_clock():
+    from social_dilemmas.envs.grid_render import AGENT_COLOURS
+    from social_dilemmas.envs.matrix_game import CELL_PX, CLOCK, HIGHLIGHT
+
+    game = make_game("IPD-v0", max_steps=4)
+    state, _ = game.reset(torch.arange(4))
+    img = game.render_rgb(state, 0)
+    assert img.dtype == np.uint8 and img.shape == (3 * CELL_PX, 2 * CELL_PX, 3)
+    assert not (img == HIGHLIGHT).all(-1).any() and not (img == CLOCK).all(-1).any()  # round 0: nothing played
+    # game i: player_0 plays i // 2, player_1 plays i % 2; two rounds of the same joint action
+    acts = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
+    for _ in range(2):
+        state, _ = game.step(state, acts, autoreset=False)
+    for i, (a0, a1) in enumerate(acts.tolist()):
+        img = game.render_rgb(state, i)
+        px = CELL_PX
+        cells = [[img[r * px:(r + 1) * px, c * px:(c + 1) * px] for c in range(2)] for r in range(2)]
+        for r in range(2):
+            for c in range(2):
+                marked = (r, c) == (a0, a1)
+                assert (cells[r][c] == HIGHLIGHT).all(-1).any() == marked
+                for colour in AGENT_COLOURS:
+                    assert (cells[r][c] == colour).all(-1).any() == marked
+        clock = (img[2 * CELL_PX:] == CLOCK).all(-1).any(0)  # columns painted by the clock
+        assert clock.sum() == img.shape[1] // 2 and clock[0]  # 2 of 4 rounds, from the left
 
 
 def test_symmetric_games_swap_rewards_when_players_swap():

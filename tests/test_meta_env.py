@@ -442,7 +442,7 @@ def test_every_history_channel_is_known():
     assert fixed.reset(seed=0).shape == (1, 1, 5)
 
 
-@pytest.mark.parametrize("game", registered_ids())
+@pytest.mark.parametrize("game", registered_ids("game"))
 def test_every_registered_game_runs_in_the_meta_env(game):
     env = ShapingMetaEnv(game, "naive", meta_batch=2, batch_size=2, num_inner_episodes=2, history="all",
                          coplayer_kwargs={"model": "mlp", "population_size": 2})

@@ -22,13 +22,13 @@ FAST = {"model": "mlp", "population_size": 2}
 
 def make_vec(**kw):
     args = dict(num_envs=6, batch_size=3, num_inner_episodes=2, coplayer="naive", coplayer_kwargs=FAST,
-                vectorization_mode="vector_entry_point")
+                vectorization_mode="vector_entry_point", autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     args.update(kw)
     return gym.make_vec("social_dilemmas/IPD-Shaping-v0", **args)
 
 
 def test_every_game_has_a_registered_shaping_id():
-    for gid in registered_ids():
+    for gid in registered_ids("game"):
         spec = gym.spec(f"social_dilemmas/{shaping_id(gid)}")
         assert spec.vector_entry_point.endswith("ShapingVectorEnv") and spec.kwargs == {"game": gid}
     assert shaping_id("social_dilemmas/IPD-v0") == "IPD-Shaping-v0"
@@ -46,13 +46,17 @@ def test_make_vec_semantics():
     for k in range(2 * T):
         obs, rew, term, trunc, info = envs.step(np.zeros(6, dtype=np.int64))
         assert obs.shape == (6, 5) and rew.shape == (6,) and not trunc.any()
-        assert (info["inner_episode_done"] == ((k + 1) % T == 0)).all() and info["_inner_episode_done"].all()
-        assert (info["inner_episode"] == k // T).all()
         assert (term == (k + 1 == 2 * T)).all()
+        # SAME_STEP: the step that ends the meta-episode keeps its infos in final_info (as SyncVectorEnv)
+        step_info = info["final_info"] if term.any() else info
+        assert (step_info["inner_episode_done"] == ((k + 1) % T == 0)).all()
+        assert step_info["_inner_episode_done"].all()
+        assert (step_info["inner_episode"] == k // T).all()
         if (k + 1) % T == 0:
             assert (obs[:, 0] == 1).all()  # start token: the next inner episode (or meta-episode) started
-            assert "coplayer_coop_rate" in info and info["_coplayer_coop_rate"].all()
+            assert "coplayer_coop_rate" in step_info and step_info["_coplayer_coop_rate"].all()
         if term.any():
+            assert "inner_episode_done" not in info  # masked off: the top level is the new meta-episode's
             assert info["_final_obs"].all() and info["_final_info"].all()
             assert np.stack(info["final_obs"]).shape == (6, 5)
             assert (np.stack(info["final_obs"])[:, 0] == 0).all()
@@ -90,7 +94,8 @@ def test_same_seed_same_rollout_and_torch_output():
 def test_geometry_and_bad_arguments():
     assert resolve_geometry(32, None, 16) == (2, 16)
     assert resolve_geometry(32, 4, None) == (4, 8)
-    assert resolve_geometry(32, None, None) == (1, 32)
+    assert resolve_geometry(32, None, None) == (32, 1)  # num_envs alone: one co-player per sub-env
+    assert resolve_geometry(None, None, None) == (1, 1)
     assert resolve_geometry(None, 3, 5) == (3, 5)
     with pytest.raises(ValueError, match="multiple"):
         resolve_geometry(10, None, 3)
@@ -104,10 +109,16 @@ def test_geometry_and_bad_arguments():
         make_vec(coplayer="nobody", coplayer_kwargs=None)
     envs = make_vec()
     envs.reset(seed=0)
-    with pytest.raises(ValueError, match=r"shape \[6\]"):
+    with pytest.raises(ValueError, match=r"shape \(6,\)"):
         envs.step(np.zeros(5, dtype=np.int64))
-    with pytest.raises(ValueError, match="integers"):
+    with pytest.raises(TypeError, match="integers"):
         envs.step(np.zeros(6))
+    with pytest.raises(ValueError, match=r"integers in \[0, 2\)"):
+        envs.step(np.full(6, 2))
+    with pytest.raises(ValueError, match="max_episode_steps=7: .*num_inner_episodes"):
+        make_vec(max_episode_steps=7)
+    with pytest.raises(ValueError, match="reset_mask.*every sub-environment"):
+        envs.reset(options={"reset_mask": np.array([True] * 5 + [False])})
 
 
 def test_record_episode_statistics_wrapper():

@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:.*is out of date.*:DeprecationWarning"),
 ]
 
-IDS = social_dilemmas.registered_ids()
+IDS = social_dilemmas.registered_ids("game")
 
 
 def module_of(env_id: str):
@@ -179,7 +179,10 @@ def test_render_modes_and_errors(capsys):
     env.reset(seed=0)
     assert env.render() is None and "IPD-v0" in capsys.readouterr().out
     with pytest.raises(ValueError, match="render_mode"):
-        BatchedParallelEnv("IPD-v0", render_mode="rgb_array")  # the matrix games draw text only
+        BatchedParallelEnv("IPD-v0", render_mode="svg")
+    frame = BatchedParallelEnv("IPD-v0", render_mode="rgb_array")
+    frame.reset(seed=0)
+    assert frame.render().shape == (144, 96, 3)
     env = BatchedParallelEnv("IPD-v0")
     env.reset(seed=0)
     with pytest.warns(UserWarning, match="render_mode"):

@@ -14,7 +14,7 @@ import torch
 import social_dilemmas
 from social_dilemmas import get_entry, make_batched, make_game, registered_ids
 from social_dilemmas.coplayers.fixed import make_strategy
-from social_dilemmas.registration import NAMESPACE, REGISTRY
+from social_dilemmas.registration import NAMESPACE, REGISTRY, shaping_id
 from social_dilemmas.testing import (
     check_batch_invariance,
     check_determinism,
@@ -22,7 +22,7 @@ from social_dilemmas.testing import (
     default_devices,
 )
 
-IDS = registered_ids()
+IDS = registered_ids("game")
 
 
 def test_the_matrix_games_are_registered():
@@ -33,7 +33,23 @@ def test_the_matrix_games_are_registered():
         "IteratedChicken-v0",
         "IteratedMatrixGame-v0",
     } <= set(IDS)
-    assert list(REGISTRY) == IDS
+    assert list(REGISTRY) == registered_ids() == IDS + registered_ids("shaping")
+
+
+def test_one_registry_holds_every_id_of_every_kind():
+    shaping = registered_ids("shaping")
+    assert shaping == [shaping_id(g) for g in IDS]  # every game has its meta-environment
+    for env_id in registered_ids():
+        entry = get_entry(env_id)
+        assert entry.full_id in gym.registry, env_id  # every id is reachable from Gymnasium
+        assert entry.kind in ("game", "shaping")
+    entry = get_entry("social_dilemmas/IPD-Shaping-v0")
+    assert entry.kind == "shaping" and entry.kwargs == {"game": "IPD-v0"} and entry.max_steps == 10
+    assert gym.registry[entry.full_id].kwargs == {"game": "IPD-v0"}
+    with pytest.raises(ValueError, match=r"IPD-Shaping-v0 is not a game id \(the shaping meta-environment of IPD-v0"):
+        make_game("IPD-Shaping-v0")
+    with pytest.raises(ValueError, match="kind must be None or one of"):
+        registered_ids("games")
 
 
 @pytest.mark.parametrize("env_id", IDS)
@@ -48,8 +64,8 @@ def test_entries_are_versioned_data(env_id):
     assert game.spec.max_steps == game.max_steps == entry.max_steps
     assert game.spec.name == env_id
     assert entry.full_id in gym.registry  # registered with Gymnasium at import
-    # The game truncates at its own max_steps; a registered TimeLimit would override a user's max_steps.
-    assert gym.registry[entry.full_id].max_episode_steps is None
+    # Gymnasium's time limit is the episode length (gym.make and make_vec, every mode).
+    assert gym.registry[entry.full_id].max_episode_steps == entry.max_steps
     assert gym.registry[entry.full_id].kwargs == {"env_id": entry.id}
 
 
@@ -74,7 +90,7 @@ def test_unknown_id_lists_the_registered_ids():
     with pytest.raises(ValueError) as err:
         make_batched("IPD-v1", 4)
     msg = str(err.value)
-    assert msg.startswith("unknown env id 'IPD-v1'; registered ids: ")
+    assert msg.startswith("unknown env id 'IPD-v1'; registered game ids: ")
     for env_id in IDS:
         assert env_id in msg
     with pytest.raises(ValueError, match=r"unknown env id 'social_dilemmas/Nope-v0'"):

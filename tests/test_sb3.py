@@ -28,7 +28,7 @@ from social_dilemmas.adapters.gymnasium_env import SingleAgentEnv  # noqa: E402
 from social_dilemmas.adapters.sb3 import BatchedSB3VecEnv, supersuit_sb3_vec_env  # noqa: E402
 from social_dilemmas.registration import get_entry  # noqa: E402
 
-IDS = social_dilemmas.registered_ids()
+IDS = social_dilemmas.registered_ids("game")
 ROOT = Path(__file__).resolve().parents[1]
 
 # Our envs and SB3's checkers must not warn (UserWarning). Deprecation notices SB3, SuperSuit

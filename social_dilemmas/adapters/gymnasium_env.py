@@ -16,6 +16,10 @@ joint actions ``[N, A]``.
 
 Episode end: the core truncates after ``max_steps`` rounds. Stepping again before
 ``reset()`` raises :class:`EpisodeEndedError` (the core runs with ``autoreset=False``).
+Under ``gym.make`` the view is a :class:`RegisteredSingleAgentEnv`: it has no time limit of its
+own and Gymnasium's ``TimeLimit`` ends the episode, at ``max_episode_steps`` (registered as the
+game's ``T``), so ``gym.make(id, max_episode_steps=k)`` and ``gym.make_vec(id, ...,
+max_episode_steps=k)`` in every vectorization mode play ``k``-step episodes.
 An unseeded ``reset()`` continues the random stream of the previous episode; a seeded one
 restarts it, so ``reset(seed=s)`` always replays the same episode.
 """
@@ -105,19 +109,6 @@ def check_ego_action(action: Any, num_actions: int, meanings: tuple[str, ...]) -
     if not 0 <= value < num_actions:
         raise ValueError(f"action must be {allowed}; got {value}")
     return value
-
-
-def _info_value_np(t: torch.Tensor) -> np.ndarray:
-    """A batched info tensor ``[N, ...]`` as NumPy, with the dtypes Gymnasium's
-    ``SyncVectorEnv`` would give the per-env Python scalars (bool, int64, float64)."""
-    a = t.detach().cpu().numpy()
-    if a.ndim == 1:
-        if a.dtype == np.bool_:
-            return a.copy()
-        if np.issubdtype(a.dtype, np.integer):
-            return a.astype(np.int64)
-        return a.astype(np.float64)
-    return a.copy()
 
 
 def single_info(tensors: dict[str, torch.Tensor], index: int = 0) -> dict[str, Any]:
@@ -222,6 +213,9 @@ class SingleAgentEnv(gym.Env[np.ndarray, np.int64]):
         render_mode: ``None``, ``"human"`` (prints the text picture), ``"ansi"`` or, for
             games that draw pictures, ``"rgb_array"``.
         device: torch device of the core (observations are always returned as NumPy).
+        time_limit: end episodes after the game's ``max_steps`` rounds (default). ``False``
+            leaves the time limit to a wrapper (Gymnasium's ``TimeLimit``; see
+            :class:`RegisteredSingleAgentEnv`) and rejects ``max_steps``.
         **game_kwargs: arguments of the game over the registry defaults (e.g. ``max_steps``).
 
     Observation: ``Box(obs_low, obs_high, obs_shape, float32)`` from agent 0's side.
@@ -244,8 +238,16 @@ class SingleAgentEnv(gym.Env[np.ndarray, np.int64]):
         opponent: Any = None,
         render_mode: str | None = None,
         device: Any = "cpu",
+        time_limit: bool = True,
         **game_kwargs: Any,
     ) -> None:
+        self.time_limit = bool(time_limit)
+        if not self.time_limit and "max_steps" in game_kwargs:
+            m = game_kwargs["max_steps"]
+            raise ValueError(
+                f"max_steps={m!r}: under gym.make the episode length is Gymnasium's time limit; pass "
+                f"max_episode_steps={m!r} instead (gym.make / gym.make_vec, every vectorization mode)"
+            )
         self._ego = EgoBatch(env_id, 1, opponent, device, **game_kwargs)
         game = self._ego.game
         self.metadata = {"render_modes": render_modes_of(game), "render_fps": render_fps_of(game)}
@@ -297,7 +299,8 @@ class SingleAgentEnv(gym.Env[np.ndarray, np.int64]):
         a = check_ego_action(action, ego.spec.num_actions, ego.spec.action_meanings)
         nxt, out, co = ego.step(torch.tensor([a], dtype=torch.int64))
         ego.state, ego.obs = nxt, out.obs
-        terminated, truncated = bool(out.terminated[0]), bool(out.truncated[0])
+        terminated = bool(out.terminated[0])
+        truncated = bool(out.truncated[0]) and self.time_limit
         self._ended = terminated or truncated
         info = single_info(ego.info_tensors(out, co))
         if self.render_mode == "human":
@@ -317,3 +320,19 @@ class SingleAgentEnv(gym.Env[np.ndarray, np.int64]):
 
     def close(self) -> None:
         pass
+
+
+class RegisteredSingleAgentEnv(SingleAgentEnv):
+    """What ``gym.make("social_dilemmas/<game>")`` builds: a :class:`SingleAgentEnv` without a time
+    limit of its own (``time_limit=False``).
+
+    Gymnasium's ``TimeLimit`` ends its episodes: the ids are registered with
+    ``max_episode_steps`` = the game's ``T``, and ``gym.make(id, max_episode_steps=k)`` plays
+    ``k`` rounds, the same length as ``gym.make_vec(id, ..., max_episode_steps=k)`` in the
+    ``sync``, ``async`` and ``vector_entry_point`` modes. ``max_steps`` is refused here, with a
+    message naming ``max_episode_steps``.
+    """
+
+    def __init__(self, env_id: str, opponent: Any = None, render_mode: str | None = None, device: Any = "cpu",
+                 **game_kwargs: Any) -> None:
+        super().__init__(env_id, opponent, render_mode, device, time_limit=False, **game_kwargs)

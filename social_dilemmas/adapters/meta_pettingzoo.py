@@ -2,7 +2,7 @@
 
 Two learning-aware (meta) agents play each other for a whole meta-episode: ``M`` inner
 episodes of ``T`` steps (``T`` = the game's ``max_steps``), each agent acting in its own batch
-of ``B`` parallel games (paper.md §1.4: the ego policy is batch-factorised, so the same policy
+of ``B`` parallel games (the paper's §2.3: the ego policy is batch-factorised, so the same policy
 plays batched against naive learners or against another agent). Nobody learns inside the
 meta-episode; what matters is that *neither agent's memory is reset at inner boundaries*:
 the environment only reports them.
@@ -20,6 +20,12 @@ the environment only reports them.
   becomes empty and :meth:`reset` starts the next meta-episode.
 * Optional history channels (``history=``) as in :mod:`social_dilemmas.wrappers.history`, from
   each agent's own point of view.
+* Rendering (``render_mode=``): ``"human"`` (prints the text), ``"ansi"`` (the inner-episode
+  index and game 0's text) and, for games that draw pictures, ``"rgb_array"`` (game 0).
+* AEC: :func:`env` / :func:`raw_env` (PettingZoo's ``parallel_to_aec``) for the one-game form
+  only: with ``batch_size=B`` the rewards are arrays (one per game), which the AEC API (scalar
+  rewards) cannot carry, so those factories refuse it with a message; the batched form is
+  parallel-only (:func:`parallel_env`).
 
 Example::
 
@@ -40,14 +46,17 @@ import gymnasium as gym
 import numpy as np
 import torch
 from pettingzoo import ParallelEnv
+from pettingzoo.utils import wrappers
+from pettingzoo.utils.conversions import parallel_to_aec
 
+from social_dilemmas.adapters.gymnasium_env import check_render_mode, render_fps_of, render_modes_of
 from social_dilemmas.core.rng import seeds_for_batch
 from social_dilemmas.core.validation import MAX_BATCH, MAX_STEPS, check_options, check_positive_int
 from social_dilemmas.registration import get_entry, make_game
 from social_dilemmas.wrappers.history import HistoryChannels, parse_history
 from social_dilemmas.wrappers.shaping import _reward_bounds
 
-__all__ = ["MetaParallelEnv", "parallel_env"]
+__all__ = ["MetaParallelEnv", "env", "parallel_env", "raw_env"]
 
 
 class MetaParallelEnv(ParallelEnv):
@@ -59,11 +68,13 @@ class MetaParallelEnv(ParallelEnv):
         batch_size: ``None`` for one game with plain spaces, or ``B >= 1`` for batched spaces.
         history: optional history channels.
         device: torch device of the simulation.
-        render_mode: ``None`` or ``"ansi"`` (text of game 0).
+        render_mode: ``None``, ``"human"``, ``"ansi"`` or, for games that draw pictures,
+            ``"rgb_array"`` (game 0).
         **game_kwargs: options of the game (e.g. ``max_steps``).
     """
 
-    metadata = {"name": "meta_episode_v0", "render_modes": ["ansi"], "is_parallelizable": True, "render_fps": 4}
+    metadata = {"name": "meta_episode_v0", "render_modes": ["human", "ansi", "rgb_array"], "is_parallelizable": True,
+                "render_fps": 4}
 
     def __init__(
         self,
@@ -83,9 +94,9 @@ class MetaParallelEnv(ParallelEnv):
         self.num_inner_episodes = check_positive_int("num_inner_episodes", num_inner_episodes, MAX_STEPS)
         self.batched = batch_size is not None
         self.batch_size = 1 if batch_size is None else check_positive_int("batch_size", batch_size, MAX_BATCH)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.metadata = {**type(self).metadata, "render_modes": render_modes_of(self.game),
+                         "render_fps": render_fps_of(self.game)}
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"], f"{self.game_id} meta-episode")
         self.history = HistoryChannels(parse_history(history), spec.num_actions, self.num_inner_episodes,
                                        _reward_bounds(self.game))
         if self.history and len(spec.obs_shape) != 1:
@@ -174,13 +185,19 @@ class MetaParallelEnv(ParallelEnv):
             self.agents = []
         return observations, rewards, terms, truncs, infos
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode")
             return None
         if self._state is None:
-            return ""
-        return f"inner episode {self._m}/{self.num_inner_episodes}\n" + self.game.render_ansi(self._state, 0)
+            raise RuntimeError("call reset() before render()")
+        if self.render_mode == "rgb_array":
+            return self.game.render_rgb(self._state, 0)
+        text = f"inner episode {self._m}/{self.num_inner_episodes}\n" + self.game.render_ansi(self._state, 0)
+        if self.render_mode == "human":
+            print(text, end="" if text.endswith("\n") else "\n")
+            return None
+        return text
 
     def close(self) -> None:
         pass
@@ -220,3 +237,19 @@ class MetaParallelEnv(ParallelEnv):
 def parallel_env(**kwargs: Any) -> MetaParallelEnv:
     """Factory: ``MetaParallelEnv(**kwargs)``."""
     return MetaParallelEnv(**kwargs)
+
+
+def raw_env(**kwargs: Any) -> Any:
+    """The one-game meta-episode as a PettingZoo AEC env (``parallel_to_aec``); refuses ``batch_size``."""
+    b = kwargs.get("batch_size")
+    if b is not None:
+        raise ValueError(
+            f"batch_size={b!r}: the batched meta-episode has array rewards (one per game), which the AEC API "
+            "cannot carry; use parallel_env(batch_size=...) for it, or env() with batch_size=None (one game)"
+        )
+    return parallel_to_aec(MetaParallelEnv(**kwargs))
+
+
+def env(**kwargs: Any) -> Any:
+    """:func:`raw_env` with PettingZoo's ``AssertOutOfBoundsWrapper`` and ``OrderEnforcingWrapper``."""
+    return wrappers.OrderEnforcingWrapper(wrappers.AssertOutOfBoundsWrapper(raw_env(**kwargs)))

@@ -18,24 +18,7 @@ def _cmd_list(args: argparse.Namespace, rest: list[str]) -> int:
     width = max(len(NAMESPACE) + 1 + len(k) for k in REGISTRY)
     for entry in REGISTRY.values():
         print(f"{entry.full_id:<{width}}  {entry.description}")
-    for extra_id, text in _extra_ids():
-        print(f"{extra_id:<{width}}  {text}")
     return 0
-
-
-def _extra_ids() -> list[tuple[str, str]]:
-    """Ids registered outside the game registry (e.g. meta-environments), with a line each."""
-    import gymnasium as gym
-
-    from social_dilemmas.registration import NAMESPACE, REGISTRY
-
-    games = {e.full_id for e in REGISTRY.values()}
-    out = []
-    for env_id, spec in sorted(gym.registry.items()):
-        if env_id.startswith(NAMESPACE + "/") and env_id not in games:
-            doc = getattr(spec, "kwargs", {}).get("description") or "meta-environment (see its documentation page)"
-            out.append((env_id, doc))
-    return out
 
 
 def _parse_batches(text: str) -> list[int]:

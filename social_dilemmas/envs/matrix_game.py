@@ -13,18 +13,25 @@ Global state (``state()``): the same one-hot from agent 0's side, 5 floats.
 
 Episode end: after ``max_steps`` rounds (default 10, the paper's ``T``) the episode is
 *truncated* (a time limit), never terminated.
+
+Pictures (``rgb_array``, ``[144, 96, 3]`` uint8): the 2x2 table, rows = ``player_0``'s action,
+columns = ``player_1``'s; the cell of the last joint action is highlighted and holds both
+players' markers (``player_0`` blue, top left; ``player_1`` orange, bottom right). The bottom
+strip fills as the rounds of the episode pass. Text (``ansi``): the round and the last moves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from social_dilemmas.core.game import BatchedGame, GameSpec
 from social_dilemmas.core.rng import RNG
 from social_dilemmas.core.validation import check_choice
+from social_dilemmas.envs.grid_render import AGENT_COLOURS, GridPainter
 from social_dilemmas.envs.payoffs import GAMES, PRISONERS_DILEMMA, PayoffTable
 
 #: Index of the start token and of the four joint outcomes (agent 0's action first).
@@ -32,6 +39,10 @@ START, CC, CD, DC, DD = range(5)
 #: Maps a joint-outcome index seen by agent 0 to the index seen by agent 1 (own first).
 SWAP_VIEW = (START, CC, DC, CD, DD)
 NUM_STATES = 5
+#: Picture of a round: cell size in pixels and the colours of the last outcome and the clock.
+CELL_PX = 48
+HIGHLIGHT = (250, 226, 140)
+CLOCK = (90, 90, 90)
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ class IteratedMatrixGame(BatchedGame[MatrixGameState]):
         device: torch device of all tensors.
     """
 
-    render_modes = ("ansi",)
+    render_modes = ("ansi", "rgb_array")
     stochastic = False  # the dynamics never draw random numbers; the RNG only feeds co-players
 
     def __init__(
@@ -126,3 +137,18 @@ class IteratedMatrixGame(BatchedGame[MatrixGameState]):
             r = self._rewards[last - 1].tolist()
             moves = f"player_0 {names[a0]}, player_1 {names[a1]} -> rewards ({r[0]:g}, {r[1]:g})"
         return f"{self.spec.name} round {t}/{self.max_steps}: {moves}\n"
+
+    def render_rgb(self, state: MatrixGameState, index: int = 0) -> np.ndarray:
+        """The 2x2 table with the last joint action marked, and a round clock below (see module doc)."""
+        last, t = int(state.last[index]), int(state.t[index])
+        paint = GridPainter(3, 2, CELL_PX)
+        if last != START:
+            a0, a1 = divmod(last - 1, 2)
+            paint.fill(a0, a1, HIGHLIGHT)
+            paint.sprite(a0, a1, AGENT_COLOURS[0], shape="disc", corner=0)
+            paint.sprite(a0, a1, AGENT_COLOURS[1], shape="disc", corner=1)
+        paint.grid_lines()
+        img = paint.image()
+        filled = round(img.shape[1] * min(t, self.max_steps) / self.max_steps)
+        img[2 * CELL_PX + CELL_PX // 3 : 3 * CELL_PX - CELL_PX // 3, :filled] = CLOCK
+        return img

@@ -7,10 +7,11 @@
 | Observation | ``Box(0, 1, (5,), float32)``: one-hot of the previous joint action, own action first, or the start token |
 | State | the same one-hot from ``player_0``'s side |
 | Episode | ``max_steps`` = 10 rounds, then truncation |
+| Render | ``ansi`` (text); ``rgb_array``: the 2x2 table with the last joint action marked, and a round clock |
 
 **Rewards.** SS (4, 4), SH (0, 3), HS (3, 0), HH (2, 2) — (T, R, P, S) = (3, 4, 2, 0). The table lives in :mod:`social_dilemmas.envs.payoffs`.
 
-**Arguments.** ``max_steps`` (rounds per episode, default 10); the single-agent
+**Arguments.** ``max_steps`` (rounds per episode, default 10; under ``gym.make`` and ``gym.make_vec`` it is Gymnasium's ``max_episode_steps``); the single-agent
 Gymnasium view adds ``opponent`` (default ``"random"``).
 
 **Example.**

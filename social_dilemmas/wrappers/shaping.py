@@ -1,4 +1,4 @@
-"""The batched co-player shaping meta-environment (paper.md §1.4): learning co-players, torch-native.
+"""The batched co-player shaping meta-environment (Meulemans et al. 2025, §2.3): learning co-players, torch-native.
 
 Geometry (COALA-PG's terms). A **meta-episode** is ``M`` inner episodes of ``T`` steps (``T`` =
 the game's ``max_steps``), played ``B`` times in parallel against one co-player; the
@@ -356,6 +356,11 @@ class ShapingMetaEnv:
     @property
     def action_space(self) -> gym.spaces.Discrete:
         return self.single_action_space
+
+    @property
+    def game_state(self) -> Any:
+        """The batched game state of the ``meta_batch * B`` games (``None`` before :meth:`reset`), e.g. to render."""
+        return self._state
 
     @property
     def meta_episode_length(self) -> int:

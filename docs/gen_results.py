@@ -371,8 +371,11 @@ def _load(res: Path, name: str) -> dict | None:
 
 def rl_page(res: Path, out: Path) -> Page:
     names = ["training_fig5a_quick", "training_fig5c_quick", "training_fig5c_quick_sum", "training_fig6_quick",
-             "training_fig5c_quick_equal", "training_h3_quick", "training_fig7_quick"]
+             "training_fig5c_equal_quick", "training_regime_confirm_quick", "training_h3_quick",
+             "training_fig7_quick"]
     src = {n: d for n in names if (d := _load(res, n)) is not None}
+    for d in src.values():  # algorithms an experiment defines but has not run yet have empty summaries
+        d["summary_last_10_iterations"] = {k: v for k, v in d["summary_last_10_iterations"].items() if v}
     if (paper := _load(res, "paper_reported")) is not None:
         src["paper"] = paper
     src["criteria"] = json.loads((res / "verdict_criteria.json").read_text())
@@ -418,8 +421,21 @@ def rl_page(res: Path, out: Path) -> Page:
               _verdict_line(v, f"COALA-PPO's reward per step above the mutual-cooperation payoff "
                                f"{p.cq('mutual_cooperation_payoff')} and above M-FOS and batch-unaware"), "")
 
+    if (c := "training_fig5c_equal_quick") in src:
+        verdicts.update(_fig5c(p, c, "Fig. 5C (equal budgets)"))
     if (c := "training_fig5c_quick") in src:
-        verdicts.update(_fig5c(p, c))
+        verdicts.update(_fig5c(p, c, "Fig. 5C"))
+    if (c := "training_regime_confirm_quick") in src:
+        p.add("## RL check of the regime map's prediction", "", f"Source `{c}.json`.", "")
+        _table(p, c)
+    if (c := "training_fig7_quick") in src:
+        best = max(p.get(c, "summary_last_10_iterations").items(),
+                   key=lambda kv: kv[1].get("reward/vs_agents", {}).get("mean", float("-inf")))[0]
+        v = REPRODUCED if best.startswith("COALA") else NOT_AT_SCALE
+        p.add("## Fig. 7: CleanUp-lite mixed pool", "", f"Source `{c}.json`, CleanUpLite-v1.", "")
+        _table(p, c)
+        p.add(_verdict_line(v, "COALA earns the most per step against the other agents"), "")
+        verdicts["Fig. 7"] = v
     if "training_fig6_quick" in src:
         verdicts.update(_fig6(p, "training_fig6_quick"))
     verdicts.update(_not_run(p))
@@ -427,7 +443,19 @@ def rl_page(res: Path, out: Path) -> Page:
     return p
 
 
-def _fig5c(p: Page, c: str) -> dict[str, str]:
+def _table(p: Page, src: str) -> None:
+    """Every recorded metric of every algorithm of an experiment JSON, as one table."""
+    s = p.get(src, "summary_last_10_iterations")
+    metrics = sorted({m for row in s.values() for m in row})
+    p.add("| algorithm (seeds, iterations) | " + " | ".join(f"`{m}`" for m in metrics) + " |",
+          "|---|" + "---|" * len(metrics))
+    for label in s:
+        n, its = p.count(src, label)
+        p.add(f"| {label} ({n}, {its}) | " + " | ".join(p.pm(src, label, m) for m in metrics) + " |")
+    p.add("")
+
+
+def _fig5c(p: Page, c: str, fig: str) -> dict[str, str]:
     s = p.get(c, "summary_last_10_iterations")
     coop = s["COALA-PPO"]["reward/vs_agents"]["mean"]
     base_defect = all(s[k]["reward/vs_agents"]["mean"] < p.c("defect") for k in s if k != "COALA-PPO")
@@ -443,14 +471,17 @@ def _fig5c(p: Page, c: str) -> dict[str, str]:
         differs.append("no LOLA-DiCE row")
     ok = coop > p.c("cooperate") and base_defect
     v = REPRODUCED if ok and not differs else partly("; ".join(differs)) if ok else NOT_AT_SCALE
-    p.add("## Fig. 5C: IPD, mixed pool", "",
+    p.add(f"## {fig}: IPD, mixed pool", "",
           f"Source `{c}.json` (preset `{p.get(c, 'preset')}`). ![fig5c]({c}.png)", "",
           "| algorithm (seeds, iterations) | reward / step vs the other agents | reward / step vs naive learners | "
-          "naive learners' reward / step |", "|---|---|---|---|")
+          "naive learners' reward / step | naive learners' defection, first inner episode | ... last inner episode |",
+          "|---|---|---|---|---|---|")
     for label in s:
         n, its = budgets[label]
         p.add(f"| {label} ({n}, {its}) | {p.pm(c, label, 'reward/vs_agents')} | {p.pm(c, label, 'reward/vs_naive')} "
-              f"| {p.pm(c, label, 'reward/naive_coplayer')} |")
+              f"| {p.pm(c, label, 'reward/naive_coplayer')} | "
+              f"{p.pm(c, label, 'ipd/naive_defect_rate_first_episode')} | "
+              f"{p.pm(c, label, 'ipd/naive_defect_rate_last_episode')} |")
     p.add("", ("COALA-PPO agents cooperate with each other" if coop > p.c("cooperate") else
                "COALA-PPO agents do not cooperate with each other") + "; "
           + ("M-FOS, batch-unaware and the pool without naive agents fall into mutual defection. " if base_defect
@@ -472,7 +503,7 @@ def _fig5c(p: Page, c: str) -> dict[str, str]:
                            f"COALA-PPO earns more than the mutual-cooperation payoff "
                            f"{p.cq('mutual_cooperation_payoff')} from naive learners; equal budgets; a LOLA-DiCE "
                            "row"), "")
-    return {"Fig. 5C": v}
+    return {fig: v}
 
 
 def _fig6(p: Page, f: str) -> dict[str, str]:
@@ -497,19 +528,20 @@ def _fig6(p: Page, f: str) -> dict[str, str]:
 
 #: Experiments without a recorded JSON yet: (key, title, what it needs, command).
 PENDING = [
-    ("training_fig5c_quick_equal", "Fig. 5C with equal budgets and a LOLA-DiCE row",
+    ("training_fig5c_equal_quick", "Fig. 5C with equal budgets and a LOLA-DiCE row",
      "COALA-PPO, M-FOS, batch-unaware, the pool without naive agents and LOLA-DiCE with the same seeds and "
-     "iterations",
-     "python -m social_dilemmas.baselines.figures fig5c-equal /work/runs/fig5c-equal 3 200 1"),
+     "iterations (preset `ipd-mixed-quick`)",
+     "python -m social_dilemmas.baselines.figures fig5c_equal runs/fig5c_equal 3 200 1"),
     ("training_regime_confirm_quick", "RL check of the regime map's prediction",
-     "COALA-PPO in the mixed pool with the naive-opponent weight the exact model predicts",
-     "python -m social_dilemmas.baselines.figures regime-confirm /work/runs/regime-confirm 3 200 1"),
+     "COALA-PPO in the mixed pool at naive-opponent weights on both sides of the exact model's cooperation edge "
+     "(`p_naive` and `batch_scaling`, experiment `regime_confirm`)",
+     "python -m social_dilemmas.baselines.figures regime_confirm runs/regime_confirm 3 200 1"),
     ("training_h3_quick", "App. H.3: COALA-PPO and M-FOS trained against each other",
      "a mixed pool whose agents are COALA-PPO and M-FOS learners meeting each other and naive learners",
      "none yet: the trainer trains one algorithm per pool, so this experiment is not implemented"),
     ("training_fig7_quick", "Fig. 7: CleanUp-lite mixed pool",
      "preset `cleanup-mixed-quick` (dynamic naive agents, A2C + SGD as in Table 7) on CleanUpLite-v1",
-     "python -m social_dilemmas.baselines.figures fig7 /work/runs/fig7 3 - 1"),
+     "python -m social_dilemmas.baselines.figures fig7 runs/fig7 2 - 1"),
 ]
 
 

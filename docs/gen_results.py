@@ -205,6 +205,8 @@ def analytic_page(res: Path) -> Page:
 
     if "fig4" in src:
         verdicts.update(_fig4(p))
+    if "fig4" in src and "fig4_total" in src and "regime" in src:
+        _reading_table(p)
     p.verdicts = verdicts  # type: ignore[attr-defined]
     return p
 
@@ -262,9 +264,9 @@ def _readings_and_regime(p: Page) -> dict[str, str]:
     seen = set()
     for c in shown:
         k = f"{c['return_scale']}/p={c['p_naive']:g}/w={c['shaping_weight']:g}"
-        if k in seen:
+        if (c["return_scale"], c["effective_naive_weight"]) in seen:  # same effective weight: same run
             continue
-        seen.add(k)
+        seen.add((c["return_scale"], c["effective_naive_weight"]))
         p.add(f"| {c['return_scale']} / {p.q('regime', 'cells', k, 'p_naive', fmt='{:g}')} / "
               f"{p.q('regime', 'cells', k, 'shaping_weight', fmt='{:g}')} | "
               f"{p.q('regime', 'cells', k, 'effective_naive_weight')} | "
@@ -301,6 +303,39 @@ def _readings_and_regime(p: Page) -> dict[str, str]:
     readings_ok = [k for k, v in verdict_rows.items() if v]
     v = (REPRODUCED if readings_ok else partly("no reading cooperates at every p_naive of the map"))
     return {"Fig. 3C readings": v, "Regime map (not a paper figure)": "answered" if ok_default is not None else NOT_RUN}
+
+
+def _reading_table(p: Page) -> None:
+    """Which of the four scale readings reproduces Fig. 3C, 4A and 4C."""
+    from social_dilemmas.analytic.readings import READINGS, fig3c_reading, fig4c_reproduced
+
+    reg = p.sources["regime"]
+    p.add("## Which reading reproduces the paper", "",
+          "Fig. 3C from `analytic_regime.json`, Fig. 4 from `analytic_fig4.json` (naive steps on the per-round "
+          "return) and `analytic_fig4_total.json` (on J); exact LOLA uses only the return after its look-ahead, so "
+          "the Eq. 17 reduction does not apply to Fig. 4.", "",
+          "| naive step on | Eq. 17 | Fig. 3C: p_naive where mixed groups cooperate | Fig. 4A | Fig. 4C |",
+          "|---|---|---|---|---|")
+    for scale, red in READINGS:
+        coop = []
+        for x in reg["p_naive"]:
+            c = fig3c_reading(reg, scale, red, x)
+            if c is not None and c["mutual_return"]["median"] > reg["cooperate_threshold"]:
+                key = f"{scale}/p={c['p_naive']:g}/w={c['shaping_weight']:g}"
+                coop.append(p.q("regime", "cells", key, "p_naive", fmt="{:g}"))
+        f4 = p.sources["fig4" if scale == "per_round" else "fig4_total"]
+        ks = list(f4["lola_final_mutual_return"])
+        a_ok = (f4["lola_final_mutual_return"][ks[0]]["median"] > p.c("lola_cooperate")
+                and f4["lola_final_mutual_return"][ks[-1]]["median"] < p.c("lola_low"))
+        c_ok = fig4c_reproduced(f4, p.c("lola_cooperate"))
+        lola_ok = [k for k in ks if f4["lola_partial_final_mutual_return"][k]["median"] > p.c("lola_cooperate")]
+        label = "per-round return" if scale == "per_round" else "J (as printed)"
+        src = "fig4" if scale == "per_round" else "fig4_total"
+        c_text = ("reproduced" if c_ok else "cooperates for look-aheads " + ", ".join(
+            p.key(src, "lola_partial_final_mutual_return", k) for k in lola_ok) if lola_ok else "no look-ahead count")
+        p.add(f"| {label} | {'averaged' if red == 'mean' else 'summed'} | {', '.join(coop) or 'none'} | "
+              f"{'reproduced' if a_ok else 'not reproduced'} | {c_text} |")
+    p.add("", "The default of the toolkit is the first row (see the exact IPD toolkit page for why).", "")
 
 
 def _fig4(p: Page) -> dict[str, str]:

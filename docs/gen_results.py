@@ -205,6 +205,8 @@ def analytic_page(res: Path) -> Page:
 
     if "fig4" in src:
         verdicts.update(_fig4(p))
+    if "fig4" in src and "fig4_total" in src and "regime" in src:
+        _reading_table(p)
     p.verdicts = verdicts  # type: ignore[attr-defined]
     return p
 
@@ -262,9 +264,9 @@ def _readings_and_regime(p: Page) -> dict[str, str]:
     seen = set()
     for c in shown:
         k = f"{c['return_scale']}/p={c['p_naive']:g}/w={c['shaping_weight']:g}"
-        if k in seen:
+        if (c["return_scale"], c["effective_naive_weight"]) in seen:  # same effective weight: same run
             continue
-        seen.add(k)
+        seen.add((c["return_scale"], c["effective_naive_weight"]))
         p.add(f"| {c['return_scale']} / {p.q('regime', 'cells', k, 'p_naive', fmt='{:g}')} / "
               f"{p.q('regime', 'cells', k, 'shaping_weight', fmt='{:g}')} | "
               f"{p.q('regime', 'cells', k, 'effective_naive_weight')} | "
@@ -301,6 +303,39 @@ def _readings_and_regime(p: Page) -> dict[str, str]:
     readings_ok = [k for k, v in verdict_rows.items() if v]
     v = (REPRODUCED if readings_ok else partly("no reading cooperates at every p_naive of the map"))
     return {"Fig. 3C readings": v, "Regime map (not a paper figure)": "answered" if ok_default is not None else NOT_RUN}
+
+
+def _reading_table(p: Page) -> None:
+    """Which of the four scale readings reproduces Fig. 3C, 4A and 4C."""
+    from social_dilemmas.analytic.readings import READINGS, fig3c_reading, fig4c_reproduced
+
+    reg = p.sources["regime"]
+    p.add("## Which reading reproduces the paper", "",
+          "Fig. 3C from `analytic_regime.json`, Fig. 4 from `analytic_fig4.json` (naive steps on the per-round "
+          "return) and `analytic_fig4_total.json` (on J); exact LOLA uses only the return after its look-ahead, so "
+          "the Eq. 17 reduction does not apply to Fig. 4.", "",
+          "| naive step on | Eq. 17 | Fig. 3C: p_naive where mixed groups cooperate | Fig. 4A | Fig. 4C |",
+          "|---|---|---|---|---|")
+    for scale, red in READINGS:
+        coop = []
+        for x in reg["p_naive"]:
+            c = fig3c_reading(reg, scale, red, x)
+            if c is not None and c["mutual_return"]["median"] > reg["cooperate_threshold"]:
+                key = f"{scale}/p={c['p_naive']:g}/w={c['shaping_weight']:g}"
+                coop.append(p.q("regime", "cells", key, "p_naive", fmt="{:g}"))
+        f4 = p.sources["fig4" if scale == "per_round" else "fig4_total"]
+        ks = list(f4["lola_final_mutual_return"])
+        a_ok = (f4["lola_final_mutual_return"][ks[0]]["median"] > p.c("lola_cooperate")
+                and f4["lola_final_mutual_return"][ks[-1]]["median"] < p.c("lola_low"))
+        c_ok = fig4c_reproduced(f4, p.c("lola_cooperate"))
+        lola_ok = [k for k in ks if f4["lola_partial_final_mutual_return"][k]["median"] > p.c("lola_cooperate")]
+        label = "per-round return" if scale == "per_round" else "J (as printed)"
+        src = "fig4" if scale == "per_round" else "fig4_total"
+        c_text = ("reproduced" if c_ok else "cooperates for look-aheads " + ", ".join(
+            p.key(src, "lola_partial_final_mutual_return", k) for k in lola_ok) if lola_ok else "no look-ahead count")
+        p.add(f"| {label} | {'averaged' if red == 'mean' else 'summed'} | {', '.join(coop) or 'none'} | "
+              f"{'reproduced' if a_ok else 'not reproduced'} | {c_text} |")
+    p.add("", "The default of the toolkit is the first row (see the exact IPD toolkit page for why).", "")
 
 
 def _fig4(p: Page) -> dict[str, str]:
@@ -371,8 +406,11 @@ def _load(res: Path, name: str) -> dict | None:
 
 def rl_page(res: Path, out: Path) -> Page:
     names = ["training_fig5a_quick", "training_fig5c_quick", "training_fig5c_quick_sum", "training_fig6_quick",
-             "training_fig5c_quick_equal", "training_h3_quick", "training_fig7_quick"]
+             "training_fig5c_equal_quick", "training_regime_confirm_quick", "training_h3_quick",
+             "training_fig7_quick"]
     src = {n: d for n in names if (d := _load(res, n)) is not None}
+    for d in src.values():  # algorithms an experiment defines but has not run yet have empty summaries
+        d["summary_last_10_iterations"] = {k: v for k, v in d["summary_last_10_iterations"].items() if v}
     if (paper := _load(res, "paper_reported")) is not None:
         src["paper"] = paper
     src["criteria"] = json.loads((res / "verdict_criteria.json").read_text())
@@ -418,8 +456,21 @@ def rl_page(res: Path, out: Path) -> Page:
               _verdict_line(v, f"COALA-PPO's reward per step above the mutual-cooperation payoff "
                                f"{p.cq('mutual_cooperation_payoff')} and above M-FOS and batch-unaware"), "")
 
+    if (c := "training_fig5c_equal_quick") in src:
+        verdicts.update(_fig5c(p, c, "Fig. 5C (equal budgets)"))
     if (c := "training_fig5c_quick") in src:
-        verdicts.update(_fig5c(p, c))
+        verdicts.update(_fig5c(p, c, "Fig. 5C"))
+    if (c := "training_regime_confirm_quick") in src:
+        p.add("## RL check of the regime map's prediction", "", f"Source `{c}.json`.", "")
+        _table(p, c)
+    if (c := "training_fig7_quick") in src:
+        best = max(p.get(c, "summary_last_10_iterations").items(),
+                   key=lambda kv: kv[1].get("reward/vs_agents", {}).get("mean", float("-inf")))[0]
+        v = REPRODUCED if best.startswith("COALA") else NOT_AT_SCALE
+        p.add("## Fig. 7: CleanUp-lite mixed pool", "", f"Source `{c}.json`, CleanUpLite-v1.", "")
+        _table(p, c)
+        p.add(_verdict_line(v, "COALA earns the most per step against the other agents"), "")
+        verdicts["Fig. 7"] = v
     if "training_fig6_quick" in src:
         verdicts.update(_fig6(p, "training_fig6_quick"))
     verdicts.update(_not_run(p))
@@ -427,7 +478,19 @@ def rl_page(res: Path, out: Path) -> Page:
     return p
 
 
-def _fig5c(p: Page, c: str) -> dict[str, str]:
+def _table(p: Page, src: str) -> None:
+    """Every recorded metric of every algorithm of an experiment JSON, as one table."""
+    s = p.get(src, "summary_last_10_iterations")
+    metrics = sorted({m for row in s.values() for m in row})
+    p.add("| algorithm (seeds, iterations) | " + " | ".join(f"`{m}`" for m in metrics) + " |",
+          "|---|" + "---|" * len(metrics))
+    for label in s:
+        n, its = p.count(src, label)
+        p.add(f"| {label} ({n}, {its}) | " + " | ".join(p.pm(src, label, m) for m in metrics) + " |")
+    p.add("")
+
+
+def _fig5c(p: Page, c: str, fig: str) -> dict[str, str]:
     s = p.get(c, "summary_last_10_iterations")
     coop = s["COALA-PPO"]["reward/vs_agents"]["mean"]
     base_defect = all(s[k]["reward/vs_agents"]["mean"] < p.c("defect") for k in s if k != "COALA-PPO")
@@ -443,14 +506,17 @@ def _fig5c(p: Page, c: str) -> dict[str, str]:
         differs.append("no LOLA-DiCE row")
     ok = coop > p.c("cooperate") and base_defect
     v = REPRODUCED if ok and not differs else partly("; ".join(differs)) if ok else NOT_AT_SCALE
-    p.add("## Fig. 5C: IPD, mixed pool", "",
+    p.add(f"## {fig}: IPD, mixed pool", "",
           f"Source `{c}.json` (preset `{p.get(c, 'preset')}`). ![fig5c]({c}.png)", "",
           "| algorithm (seeds, iterations) | reward / step vs the other agents | reward / step vs naive learners | "
-          "naive learners' reward / step |", "|---|---|---|---|")
+          "naive learners' reward / step | naive learners' defection, first inner episode | ... last inner episode |",
+          "|---|---|---|---|---|---|")
     for label in s:
         n, its = budgets[label]
         p.add(f"| {label} ({n}, {its}) | {p.pm(c, label, 'reward/vs_agents')} | {p.pm(c, label, 'reward/vs_naive')} "
-              f"| {p.pm(c, label, 'reward/naive_coplayer')} |")
+              f"| {p.pm(c, label, 'reward/naive_coplayer')} | "
+              f"{p.pm(c, label, 'ipd/naive_defect_rate_first_episode')} | "
+              f"{p.pm(c, label, 'ipd/naive_defect_rate_last_episode')} |")
     p.add("", ("COALA-PPO agents cooperate with each other" if coop > p.c("cooperate") else
                "COALA-PPO agents do not cooperate with each other") + "; "
           + ("M-FOS, batch-unaware and the pool without naive agents fall into mutual defection. " if base_defect
@@ -472,7 +538,7 @@ def _fig5c(p: Page, c: str) -> dict[str, str]:
                            f"COALA-PPO earns more than the mutual-cooperation payoff "
                            f"{p.cq('mutual_cooperation_payoff')} from naive learners; equal budgets; a LOLA-DiCE "
                            "row"), "")
-    return {"Fig. 5C": v}
+    return {fig: v}
 
 
 def _fig6(p: Page, f: str) -> dict[str, str]:
@@ -497,19 +563,20 @@ def _fig6(p: Page, f: str) -> dict[str, str]:
 
 #: Experiments without a recorded JSON yet: (key, title, what it needs, command).
 PENDING = [
-    ("training_fig5c_quick_equal", "Fig. 5C with equal budgets and a LOLA-DiCE row",
+    ("training_fig5c_equal_quick", "Fig. 5C with equal budgets and a LOLA-DiCE row",
      "COALA-PPO, M-FOS, batch-unaware, the pool without naive agents and LOLA-DiCE with the same seeds and "
-     "iterations",
-     "python -m social_dilemmas.baselines.figures fig5c-equal /work/runs/fig5c-equal 3 200 1"),
+     "iterations (preset `ipd-mixed-quick`)",
+     "python -m social_dilemmas.baselines.figures fig5c_equal runs/fig5c_equal 3 200 1"),
     ("training_regime_confirm_quick", "RL check of the regime map's prediction",
-     "COALA-PPO in the mixed pool with the naive-opponent weight the exact model predicts",
-     "python -m social_dilemmas.baselines.figures regime-confirm /work/runs/regime-confirm 3 200 1"),
+     "COALA-PPO in the mixed pool at naive-opponent weights on both sides of the exact model's cooperation edge "
+     "(`p_naive` and `batch_scaling`, experiment `regime_confirm`)",
+     "python -m social_dilemmas.baselines.figures regime_confirm runs/regime_confirm 3 200 1"),
     ("training_h3_quick", "App. H.3: COALA-PPO and M-FOS trained against each other",
      "a mixed pool whose agents are COALA-PPO and M-FOS learners meeting each other and naive learners",
      "none yet: the trainer trains one algorithm per pool, so this experiment is not implemented"),
     ("training_fig7_quick", "Fig. 7: CleanUp-lite mixed pool",
      "preset `cleanup-mixed-quick` (dynamic naive agents, A2C + SGD as in Table 7) on CleanUpLite-v1",
-     "python -m social_dilemmas.baselines.figures fig7 /work/runs/fig7 3 - 1"),
+     "python -m social_dilemmas.baselines.figures fig7 runs/fig7 2 - 1"),
 ]
 
 

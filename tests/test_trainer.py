@@ -243,6 +243,25 @@ def _random_rollout(p=2, mb=4, b=3, m=2, t=5, d=5, seed=0, is_naive=None) -> Rol
     )
 
 
+def test_naive_defection_counts_only_the_naive_slots():
+    """``ipd/naive_defect_rate_*``: the naive co-players' defection, first and last inner episode."""
+    import dataclasses
+
+    from social_dilemmas.baselines.metrics import rollout_metrics
+
+    is_naive = torch.tensor([[True, False, True, False], [False, False, True, False]])
+    batch = _random_rollout(m=3, is_naive=is_naive)
+    cop = torch.zeros_like(batch.actions)  # agents' slots cooperate ...
+    cop[is_naive] = 1  # ... naive slots defect, except in their last inner episode
+    cop[..., -5:] = torch.where(is_naive[..., None, None], 0, cop[..., -5:])
+    m = rollout_metrics(tiny(population_size=2, p_naive=0.5), dataclasses.replace(batch, coplayer_actions=cop))
+    assert m["ipd/naive_defect_rate_first_episode"] == 1.0 and m["ipd/naive_defect_rate_last_episode"] == 0.0
+    assert m["ipd/coplayer_defect_rate_first_episode"] == pytest.approx(3 / 8)
+    assert "reward/naive_coplayer" in m
+    pure = rollout_metrics(tiny(population_size=2, p_naive=0.0), dataclasses.replace(batch, coplayer_actions=cop))
+    assert "ipd/naive_defect_rate_first_episode" not in pure
+
+
 @pytest.mark.parametrize("algorithm", ["ppo", "a2c"])
 def test_agents_learn_only_from_their_own_rollouts(algorithm):
     args = tiny(population_size=2, p_naive=1.0, algorithm=algorithm, model="gru")

@@ -2,7 +2,7 @@
 
 Memory-1 policies are 5 cooperation logits ``[..., 5]`` (start, CC, CD, DC, DD), own action
 first, batched over any leading dimensions, in float64, differentiable with autograd
-(paper.md §3.2). The toolkit is the ground truth that RL results are checked against.
+(paper §4, App. C). The toolkit is the ground truth that RL results are checked against.
 
 * :mod:`.markov` — joint Markov chain, discounted returns ``J = r^T (I - gamma M)^-1 s0``,
   the long-run average (``gamma -> 1``).

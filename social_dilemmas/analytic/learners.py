@@ -1,6 +1,6 @@
 """Exact naive learners and the objectives of learning-aware agents in the analytic IPD.
 
-Conventions (paper.md §3.2):
+Conventions (paper §4, App. C):
 
 * A policy is 5 cooperation logits ``[..., 5]``, own action first; the learning-aware
   ("meta") agent sits in seat 1 and its co-player in seat 2.

@@ -1,4 +1,4 @@
-"""Exact LOLA with ``k`` look-ahead steps in the analytic IPD (paper.md §2.7, §5.1, Fig. 4).
+"""Exact LOLA with ``k`` look-ahead steps in the analytic IPD (paper §4.3, App. E, Fig. 4).
 
 Each of two agents imagines its co-player as a naive learner that starts from the
 co-player's *current* parameters and takes ``k`` exact gradient steps on its own return

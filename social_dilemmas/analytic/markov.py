@@ -1,7 +1,7 @@
 """Closed-form returns of memory-1 policy pairs in the iterated prisoner's dilemma.
 
 Two memory-1 policies define a Markov chain over the joint outcome of the previous round,
-ordered ``(CC, CD, DC, DD)`` from player 1's side (paper.md §3.2, App. C). Each policy is
+ordered ``(CC, CD, DC, DD)`` from player 1's side (paper App. C). Each policy is
 5 numbers in its owner's own-action-first order ``(start, CC, CD, DC, DD)`` — the order the
 batched environment's observations use — so player 2's table is read with CD and DC swapped.
 

@@ -36,7 +36,7 @@ from social_dilemmas.analytic.training import train_mixed
 
 #: Grid of the map, and the reduced settings it uses (a cell is one ``train_mixed`` run).
 P_NAIVE = (0.1, 0.25, 0.5, 0.75, 0.9)
-WEIGHTS = (0.1, 0.3, 1.0, 3.0, 8.0, 21.0)
+WEIGHTS = (0.1, 0.3, 1.0, 3.0, 21.0)
 #: The second return-scale reading is run only at the two Eq. 17 readings (w = 1 and w = M + 1).
 TOTAL_SCALE_WEIGHTS = (1.0, 21.0)
 SETTINGS = {

@@ -1,6 +1,6 @@
 """Zero-determinant (ZD) strategies and a least-squares fit of memory-1 policies to them.
 
-Press & Dyson (2012) extortion family, written as in paper.md §5.1 with the game's
+Press & Dyson (2012) extortion family, written as in the paper's App. C.1 with the game's
 ``(T, R, P, S)``, extortion factor ``chi >= 1`` and ``0 < phi <= (P - S) / ((P - S) + chi (T - P))``.
 P(cooperate) after (CC, CD, DC, DD), own action first::
 

@@ -28,6 +28,12 @@ import numpy as np
 
 from social_dilemmas.baselines.runlog import Progress
 
+#: What mixed IPD pools record: rewards against both kinds of co-player, the naive learners' own
+#: reward and their defection at the start and the end of the meta-episode.
+MIXED_IPD_METRICS = ["reward/vs_agents", "reward/vs_naive", "reward/naive_coplayer", "reward/ego",
+                     "ipd/ego_defect_rate", "ipd/naive_defect_rate_first_episode",
+                     "ipd/naive_defect_rate_last_episode"]
+
 #: name -> preset, runs ``(label, algo, overrides)``, metrics to record, seeds.
 EXPERIMENTS: dict[str, dict[str, Any]] = {
     "fig5a": {
@@ -36,7 +42,8 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "runs": [("COALA-PPO", "coala", {}), ("M-FOS", "mfos", {}), ("batch-unaware", "batch-unaware", {}),
                  ("LOLA-DiCE", "lola-dice", {})],
         "metrics": ["reward/ego", "reward/coplayer", "ipd/ego_defect_rate", "ipd/ego_defect_rate_first_episode",
-                    "ipd/ego_defect_rate_last_episode", "ipd/coplayer_defect_rate_last_episode"],
+                    "ipd/ego_defect_rate_last_episode", "ipd/coplayer_defect_rate_first_episode",
+                    "ipd/coplayer_defect_rate_last_episode"],
         "plot": ["reward/ego", "ipd/coplayer_defect_rate_last_episode"],
         "seeds": 5,
         "quick_seeds": 3,
@@ -46,10 +53,33 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "preset": "ipd-mixed",
         "runs": [("COALA-PPO", "coala", {}), ("M-FOS", "mfos", {}), ("batch-unaware", "batch-unaware", {}),
                  ("COALA-PPO, no naive agents", "coala", {"p_naive": 0.0})],
-        "metrics": ["reward/vs_agents", "reward/vs_naive", "reward/ego", "ipd/ego_defect_rate"],
+        "metrics": MIXED_IPD_METRICS,
         "plot": ["reward/vs_agents", "reward/vs_naive"],
         "seeds": 5,
         "quick_seeds": 2,
+    },
+    # Fig. 5C with one budget for every row (same seeds and iterations) and the LOLA-DiCE row
+    "fig5c_equal": {
+        "title": "IPD, mixed pool, equal budgets: reward per step against the other agents (paper Fig. 5C)",
+        "preset": "ipd-mixed",
+        "runs": [("COALA-PPO", "coala", {}), ("M-FOS", "mfos", {}), ("batch-unaware", "batch-unaware", {}),
+                 ("COALA-PPO, no naive agents", "coala", {"p_naive": 0.0}), ("LOLA-DiCE", "lola-dice", {})],
+        "metrics": MIXED_IPD_METRICS,
+        "plot": ["reward/vs_agents", "reward/vs_naive", "reward/naive_coplayer"],
+        "seeds": 5,
+        "quick_seeds": 3,
+    },
+    # The exact model's regime map translated to RL: the naive-opponent weight set by p_naive and
+    # batch_scaling (sum: w = B, mean: w = 1); see docs/analytic.md.
+    "regime_confirm": {
+        "title": "IPD, mixed pool: COALA-PPO across naive-opponent weights (exact-model regime map, in RL)",
+        "preset": "ipd-mixed",
+        "runs": [("COALA-PPO, p_naive 0.9, mean", "coala", {"p_naive": 0.9, "batch_scaling": "mean"}),
+                 ("COALA-PPO, p_naive 0.25, sum", "coala", {"p_naive": 0.25, "batch_scaling": "sum"})],
+        "metrics": MIXED_IPD_METRICS,
+        "plot": ["reward/vs_agents", "reward/vs_naive"],
+        "seeds": 3,
+        "quick_seeds": 3,
     },
     "fig6": {
         "title": "CleanUp-lite, pure shaping (paper Fig. 6)",
@@ -59,6 +89,19 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
                     "game/cleaned/coplayer", "game/zaps_received/ego", "game/zaps_given/ego", "game/pollution",
                     "game/apples"],
         "plot": ["reward/ego", "game/cleaning_discrepancy", "game/zaps_received/ego", "game/pollution",
+                 "game/apples"],
+        "seeds": 5,
+        "quick_seeds": 2,
+    },
+    "fig7": {
+        "title": "CleanUp-lite, mixed pool with dynamic naive agents (paper Fig. 7)",
+        "preset": "cleanup-mixed",
+        "runs": [(label, algo, {"game": "CleanUpLite-v1"}) for label, algo in
+                 (("COALA-A2C", "coala"), ("M-FOS", "mfos"), ("batch-unaware", "batch-unaware"))],
+        "metrics": ["reward/ego", "reward/vs_agents", "reward/vs_naive", "reward/naive_coplayer",
+                    "game/cleaning_discrepancy", "game/cleaned/ego", "game/cleaned/coplayer",
+                    "game/zaps_received/ego", "game/zaps_given/ego", "game/pollution", "game/apples"],
+        "plot": ["reward/vs_agents", "game/cleaning_discrepancy", "game/zaps_given/ego", "game/pollution",
                  "game/apples"],
         "seeds": 5,
         "quick_seeds": 2,

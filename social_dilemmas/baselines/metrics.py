@@ -43,6 +43,11 @@ def rollout_metrics(args: Args, batch: Rollout) -> dict[str, float]:
             cdm = cd.view(p_count, mb, b_size, m_count, t_len)
             out["ipd/coplayer_defect_rate_first_episode"] = float(cdm[..., 0, :].mean())
             out["ipd/coplayer_defect_rate_last_episode"] = float(cdm[..., -1, :].mean())
+            if args.p_naive > 0:  # the naive co-players alone (a mixed pool also holds agents)
+                nd = cdm[batch.is_naive]  # [naive slots, B, M, T]
+                has = nd.numel() > 0
+                out["ipd/naive_defect_rate_first_episode"] = float(nd[..., 0, :].mean()) if has else nan
+                out["ipd/naive_defect_rate_last_episode"] = float(nd[..., -1, :].mean()) if has else nan
     for k, v in batch.metrics.items():
         if v.shape[-1] == 2:  # per player: ego (player 0) and co-player
             out[f"game/{k}/ego"] = float(v[..., 0].mean())

@@ -46,7 +46,15 @@ from social_dilemmas.core.validation import (
     check_nonneg_int,
     check_probability,
 )
-from social_dilemmas.envs.grid_render import AGENT_COLOURS, BACKGROUND, FROZEN_COLOURS, GridPainter, ascii_grid
+from social_dilemmas.envs.grid_render import (
+    AGENT_COLOURS,
+    BACKGROUND,
+    FROZEN_COLOURS,
+    PLAYER_FRAC,
+    GridPainter,
+    Legend,
+    ascii_grid,
+)
 
 #: The paper's six actions, in its order.
 ACTIONS = ("right", "left", "up", "down", "zap", "noop")
@@ -152,6 +160,13 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
     """
 
     render_modes = ("ansi", "rgb_array")
+    #: ``(colour, meaning)`` of every colour :meth:`render_rgb` paints.
+    render_legend: Legend = (
+        (AGENT_COLOURS[0], "player_0"), (AGENT_COLOURS[1], "player_1"),
+        (FROZEN_COLOURS[0], "player_0 frozen"), (FROZEN_COLOURS[1], "player_1 frozen"),
+        (_ORCHARD_RGB, "orchard"), (_APPLE_RGB, "apple"), (_RIVER_RGB, "clean river"), (_DIRT_RGB, "dirt"),
+        (BACKGROUND, "field"),
+    )
     stochastic = True
 
     def __init__(
@@ -460,23 +475,26 @@ class CleanUpLite(BatchedGame[CleanUpLiteState]):
         return ascii_grid(cells, head)
 
     def render_rgb(self, state: CleanUpLiteState, index: int = 0) -> np.ndarray:
-        """Orchard green, river blue; apples red discs, dirt brown squares, players squares
-        (blue player_0, orange player_1, greyed while frozen)."""
+        """Orchard green (red where an apple grows), river blue (brown where dirty); players
+        squares (blue player_0, orange player_1, greyed while frozen) smaller than a cell, so
+        the dirt or apple under a player stays visible. Colours: :attr:`render_legend`."""
         pos, apple, dirt, freeze = self._snapshot(state, index)
         h, w = self.height, self.width
         paint = GridPainter(h, w, cell_px=32)
         for r in range(h):
             for col in range(w):
-                bg = _ORCHARD_RGB if col == 0 else _RIVER_RGB if col == w - 1 else BACKGROUND
+                if col == 0:
+                    bg = _APPLE_RGB if apple[r] else _ORCHARD_RGB
+                elif col == w - 1:
+                    bg = _DIRT_RGB if dirt[r] else _RIVER_RGB
+                else:
+                    bg = BACKGROUND
                 paint.fill(r, col, bg)
-            if apple[r]:
-                paint.sprite(r, 0, _APPLE_RGB, shape="disc", frac=0.5)
-            if dirt[r]:
-                paint.sprite(r, w - 1, _DIRT_RGB, shape="square", frac=0.5)
         paint.grid_lines()
         shared = pos[0] == pos[1]
         for i in range(2):
             r, col = self.cell(pos[i])
             colour = FROZEN_COLOURS[i] if freeze[i] else AGENT_COLOURS[i]
-            paint.sprite(r, col, colour, shape="square", frac=0.8, corner=i if shared else None)
+            paint.sprite(r, col, colour, shape="square", frac=0.8 if shared else PLAYER_FRAC,
+                         corner=i if shared else None)
         return paint.image()

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from social_dilemmas.core.game import INIT_STREAM, BatchedGame, GameSpec
 from social_dilemmas.core.rng import RNG
 from social_dilemmas.core.validation import FLOAT32_MAX, check_choice, check_float32, check_int
-from social_dilemmas.envs.grid_render import GridPainter, ascii_grid
+from social_dilemmas.envs.grid_render import AGENT_COLOURS, BACKGROUND, PLAYER_FRAC, GridPainter, Legend, ascii_grid
 
 #: Action names; the no-op exists only with ``noop_action=True``.
 ACTIONS = ("right", "left", "up", "down", "stay")
@@ -41,7 +41,10 @@ ACTIONS = ("right", "left", "up", "down", "stay")
 DELTAS = ((0, 1), (0, -1), (-1, 0), (1, 0), (0, 0))
 RED, BLUE = 0, 1
 COLOUR_NAMES = ("red", "blue")
-_RGB = {RED: (213, 94, 0), BLUE: (0, 114, 178)}
+#: a lighter shade of the owner's colour for its coin (a player on the coin stays distinguishable)
+_COIN_RGB = {RED: (120, 180, 225), BLUE: (245, 205, 130)}
+#: a player and its coin share the colour of that player in every gridworld (player_0 blue, player_1 orange)
+_RGB = {RED: AGENT_COLOURS[0], BLUE: AGENT_COLOURS[1]}
 #: Largest grid side: the free-cell tables hold ``grid_size**6`` int64 (about 24 MB at 12).
 MAX_GRID_SIZE = 12
 #: Largest observation table (in floats) kept for the table lookup in ``observe``.
@@ -121,6 +124,11 @@ class CoinGame(BatchedGame[CoinGameState]):
     """
 
     render_modes = ("ansi", "rgb_array")
+    #: ``(colour, meaning)`` of every colour :meth:`render_rgb` paints.
+    render_legend: Legend = (
+        (AGENT_COLOURS[0], "player_0 (the game's red agent)"), (AGENT_COLOURS[1], "player_1 (the game's blue agent)"),
+        (_COIN_RGB[RED], "player_0's coin"), (_COIN_RGB[BLUE], "player_1's coin"), (BACKGROUND, "empty cell"),
+    )
     stochastic = True
 
     def __init__(
@@ -305,14 +313,18 @@ class CoinGame(BatchedGame[CoinGameState]):
         return ascii_grid(cells, head)
 
     def render_rgb(self, state: CoinGameState, index: int = 0) -> np.ndarray:
-        """Players are large squares, the coin a disc, in the red/blue of their owner."""
+        """Players are squares, the coin a larger disc (so a player standing on it leaves it
+        visible), each in its owner's colour: player_0 blue, player_1 orange, as in every
+        gridworld here (the text picture keeps the game's names, "red" for player_0's).
+        Colours: :attr:`render_legend`."""
         g, p0, p1, coin, colour = self._cells(state, index)
         paint = GridPainter(g, g, cell_px=32)
         paint.grid_lines()
         cr, cc = divmod(coin, g)
-        paint.sprite(cr, cc, _RGB[colour], shape="disc", frac=0.45)
+        paint.sprite(cr, cc, _COIN_RGB[colour], shape="disc", frac=0.9)
         shared = p0 == p1
         for i, p in enumerate((p0, p1)):
             r, c = divmod(p, g)
-            paint.sprite(r, c, _RGB[i], shape="square", frac=0.8, corner=i if shared else None)
+            paint.sprite(r, c, _RGB[i], shape="square", frac=0.8 if shared else PLAYER_FRAC,
+                         corner=i if shared else None)
         return paint.image()

@@ -3,6 +3,11 @@
 A picture is built cell by cell: every cell gets a background colour, then any number of
 "sprites" (a filled square or disc of a given colour and relative size, optionally offset to
 one corner so two agents on one cell stay visible). No drawing library is needed.
+
+Conventions shared by every gridworld: player_0 is blue and player_1 orange
+(:data:`AGENT_COLOURS`); what lies under a player (dirt, an apple, a coin) is drawn larger
+than the player (:data:`PLAYER_FRAC`), so it stays visible around it; each game lists its
+colours in a ``render_legend`` of ``(colour, meaning)`` pairs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ AGENT_COLOURS: tuple[Colour, Colour] = ((0, 114, 178), (230, 159, 0))  # blue, o
 FROZEN_COLOURS: tuple[Colour, Colour] = ((120, 150, 170), (190, 170, 130))  # greyed versions
 BACKGROUND: Colour = (235, 235, 235)
 GRID_LINE: Colour = (200, 200, 200)
+#: side of a player's square, as a fraction of the cell: smaller than what it stands on.
+PLAYER_FRAC = 0.5
+
+Legend = tuple[tuple[Colour, str], ...]
 
 
 def _disc(size: int, frac: float) -> np.ndarray:

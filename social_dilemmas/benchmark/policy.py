@@ -130,6 +130,13 @@ class CoPlayerPolicy:
     def __init__(self, coplayer: Any, name: str | None = None) -> None:
         self.strategy_name = coplayer if isinstance(coplayer, str) else None
         if isinstance(coplayer, str):
+            from social_dilemmas.benchmark.zoo import GRIDWORLD_BOTS
+
+            if coplayer in GRIDWORLD_BOTS:  # a scripted gridworld bot: built for its game by for_game()
+                self.coplayer = None
+                self.name = name or coplayer
+                self.num_actions = None
+                return
             coplayer = resolve_strategy(coplayer)
         if not hasattr(coplayer, "action_probs"):
             raise TypeError(f"coplayer must have action_probs(obs, memory); got {type(coplayer).__name__}")
@@ -152,6 +159,8 @@ class CoPlayerPolicy:
             return self
 
     def initial_state(self, n: int, group_size: int = 1) -> Any:
+        if self.coplayer is None:
+            raise ValueError(f"{self.name!r} is a gridworld bot: score it on a coin game or CleanUp-lite scenario")
         return self.coplayer.initial_memory(n, torch.device("cpu"))
 
     def act(self, obs: Tensor, state: Any, episode_start: Tensor) -> tuple[Tensor, Any]:

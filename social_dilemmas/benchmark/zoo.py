@@ -29,12 +29,16 @@ from social_dilemmas.core.validation import check_choice, check_finite
 
 __all__ = [
     "ALTERNATOR",
+    "GRIDWORLD_BOTS",
     "CleanUpBot",
     "CoinChaser",
     "TitForTwoTats",
     "generous_zd_strategy",
     "ipd_zoo",
 ]
+
+#: Names of the scripted gridworld bots (:func:`gridworld_zoo`).
+GRIDWORLD_BOTS = ("coin_taker", "coin_own_only", "cleaner", "harvester")
 
 #: P(cooperate) after (start, CC, CD, DC, DD): cooperate first, then flip the own last move.
 ALTERNATOR = (1.0, 0.0, 0.0, 1.0, 1.0)

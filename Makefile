@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= dev,sb3,viz
 
-.PHONY: install demo test test-slow lint docs bench clean
+.PHONY: install demo test test-slow lint docs bench references clean
 
 $(VENV)/.installed: pyproject.toml scripts/install.sh
 	VENV=$(VENV) bash scripts/install.sh $(EXTRAS)
@@ -37,6 +37,11 @@ docs: install
 
 bench: install
 	$(PY) -m social_dilemmas.cli bench IPD-v0 --batch 1,64,1024,8192,65536 --device cpu
+
+## Train the benchmark's reference agents from the ipd-shaping-quick preset and record their scores
+## (social_dilemmas/benchmark/reference_agents/, package data; about 10 minutes on a 2-core CPU).
+references: install
+	nice -n 10 $(PY) -m social_dilemmas.benchmark.train_references --iterations 100 --seeds 16 --overwrite
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

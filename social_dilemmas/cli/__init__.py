@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "train": "social_dilemmas.cli.train:TRAIN",
     "eval": "social_dilemmas.cli.evaluate:EVAL",
     "reproduce": "social_dilemmas.cli.reproduce:REPRODUCE",
+    "benchmark": "social_dilemmas.benchmark.cli:BENCHMARK",
 }
 
 

@@ -19,6 +19,11 @@ Usage::
     python benchmarks/bench_training.py --iterations 3 --threads 2 \
         --out benchmarks/results/training_ipd_cpu_2threads.json
     python benchmarks/bench_training.py --device cuda --out benchmarks/results/training_ipd_gpu.json
+    torchrun --nproc-per-node 2 benchmarks/bench_training.py --threads 1   # 2 data-parallel ranks
+
+Under torchrun the ranks split the meta-batch (``social_dilemmas.baselines.distributed``); the
+phases are rank 0's and rank 0 writes the JSON. ``benchmarks/bench_scaling.py`` runs this script
+side by side with an older commit's and with several rank/thread mixes.
 
 The first iteration includes one-time costs (allocations, kernel selection); the JSON records
 every measured iteration and the median of those after ``--warmup``. The projected time of a
@@ -97,6 +102,9 @@ def main(argv: list[str] | None = None) -> dict:
         "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "command": "python benchmarks/bench_training.py " + " ".join(argv if argv is not None else []),
     }
+    out["world_size"] = int(os.environ.get("WORLD_SIZE", "1"))
+    if os.environ.get("RANK", "0") != "0":
+        return out
     path = Path(a.out or f"benchmarks/results/training_ipd_{'cpu' if a.device == 'cpu' else 'gpu'}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2))

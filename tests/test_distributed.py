@@ -243,3 +243,30 @@ def test_a_rank_that_stops_answering_times_out(tmp_path):
     res = _result(tmp_path, "hang", 0)
     assert "PeerFailure" in res["error"] and "within 4 s" in res["error"]
     assert 3 < res["seconds"] < 40 and time.perf_counter() - t0 < 60
+
+
+# --------------------------------------------------------------------------- CUDA (skipped without a GPU)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda_checkpoints_and_resumes_bit_for_bit(tmp_path):
+    full = train(Args(**tiny(device="cuda", iterations=3)))
+    train(Args(**tiny(device="cuda", iterations=2, run_dir=str(tmp_path / "r"))))
+    rest = train(Args(**tiny(device="cuda", iterations=3, run_dir=str(tmp_path / "r"), resume=True)))
+    for k, v in full.model.state_dict().items():
+        assert v.device.type == "cuda" and torch.equal(v, rest.model.state_dict()[k]), k
+    assert all(torch.isfinite(torch.tensor(list(h.values()))).any() for h in full.history)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
+def test_two_nccl_ranks_train_like_one_gpu(tmp_path):
+    args = tiny(device="cuda")
+    codes, _ = launch(tmp_path, [{"name": "nccl", "args": args}])
+    assert codes == [0, 0]
+    ref = train(Args(**args))
+    ranks = [_result(tmp_path, "nccl", r) for r in range(2)]
+    for k, v in ref.model.state_dict().items():
+        assert torch.equal(ranks[0]["params"][k], ranks[1]["params"][k]), k
+        assert torch.allclose(ranks[0]["params"][k].cpu(), v.cpu(), rtol=1e-3, atol=1e-4), k

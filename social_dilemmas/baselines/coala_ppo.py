@@ -133,7 +133,7 @@ def update_learner(
         nepochs, nmini = 1, 1
     else:
         nepochs, nmini = args.ppo_nepochs, args.ppo_nminibatches
-    stats: dict[str, list[float]] = {}
+    stats: list[torch.Tensor] = []
     for _ in range(nepochs):
         perm = torch.randperm(mb_all, generator=generator, device=generator.device).to(adv.device)
         for chunk in perm.chunk(nmini):
@@ -165,25 +165,27 @@ def update_learner(
             if world.size > 1:
                 summed = world.sum_grads_(params, torch.stack([pg, vl, ent_m, kl, cf]).detach())
                 pg, vl, ent_m, kl, cf = summed.unbind()  # type: ignore[union-attr]
-            ckpt.check_finite(iteration, policy_loss=pg, value_loss=vl, entropy=ent_m)
             norms = clip_grad_norm_per_member(model, args.max_grad_norm)
-            if not bool(torch.isfinite(norms).all()):
+            step_stats = torch.stack([pg / p_count, vl / p_count, ent_m / p_count, kl, cf, norms.mean()]).detach()
+            if not bool(torch.isfinite(torch.cat([step_stats, norms])).all()):  # (one host sync per step)
+                ckpt.check_finite(iteration, policy_loss=pg, value_loss=vl, entropy=ent_m)
                 raise ckpt.NonFiniteLossError(
                     f"non-finite gradient at iteration {iteration}; training stopped before the optimiser step. "
                     "The last good checkpoint is intact."
                 )
             optimizer.step()
-            for name, val in (("loss/policy", pg / p_count), ("loss/value", vl / p_count),
-                              ("loss/entropy", ent_m / p_count), ("loss/approx_kl", kl),
-                              ("loss/clip_fraction", cf), ("loss/grad_norm", norms.mean())):
-                stats.setdefault(name, []).append(float(val.detach()))
-    out = {k: float(np.mean(v)) for k, v in stats.items()}
+            stats.append(step_stats)
+    out = dict(zip(_STEP_STATS, torch.stack(stats).double().mean(0).tolist()))
     with torch.no_grad():
         book = MeanBook()
         book.add("adv/mean_abs", adv.abs())
         out.update(book.means(world, adv.device))
         out["value/explained_variance"] = explained_variance(batch.values, targets, world)
     return out
+
+
+#: The per-minibatch-step statistics :func:`update_learner` averages (in this order).
+_STEP_STATS = ("loss/policy", "loss/value", "loss/entropy", "loss/approx_kl", "loss/clip_fraction", "loss/grad_norm")
 
 
 @torch.no_grad()

@@ -11,7 +11,9 @@ Set-ups (``--setups``, comma-separated):
 * ``old-1t`` / ``old-2t``: the older commit's ``bench_training.py`` with 1 / 2 torch threads
   (``--old DIR``: a worktree of that commit, e.g. ``git worktree add /tmp/sd-old 5dc795b``);
 * ``new-1t`` / ``new-2t``: this checkout, one process, 1 / 2 threads;
-* ``new-2r``: this checkout, 2 ranks x 1 thread (``torchrun --nproc-per-node 2``).
+* ``new-2r``: this checkout, 2 ranks x 1 thread (``torchrun --nproc-per-node 2``);
+* ``new-1t-c`` / ``new-2r-c``: the same with the learner's loss through ``torch.compile``
+  (``--compile``; the compile happens in the warm-up iterations, so give ``--warmup 2``).
 
     python benchmarks/bench_scaling.py --old /tmp/sd-old --rounds 2 \\
         --out benchmarks/results/training_scaling_cpu.json
@@ -36,7 +38,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-SETUPS = ("old-1t", "old-2t", "new-1t", "new-2t", "new-2r")
+SETUPS = ("old-1t", "old-2t", "new-1t", "new-2t", "new-2r", "new-1t-c", "new-2r-c")
 
 
 def _load() -> list[float]:
@@ -45,12 +47,14 @@ def _load() -> list[float]:
 
 def command(setup: str, old: Path | None, iterations: int, warmup: int, out: Path, port: int) -> tuple[list[str], Path]:
     """The command line and working directory of one measurement."""
-    kind, mix = setup.split("-")
+    kind, mix, *flags = setup.split("-")
     tree = ROOT if kind == "new" else old
     if tree is None:
         raise SystemExit(f"set-up {setup!r} needs --old DIR (a worktree of the older commit)")
     script = str(tree / "benchmarks" / "bench_training.py")
     common = ["--iterations", str(iterations), "--warmup", str(warmup), "--out", str(out)]
+    if "c" in flags:
+        common.append("--compile")
     if mix.endswith("r"):
         ranks = int(mix[:-1])
         return [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(ranks),
@@ -79,8 +83,8 @@ def main(argv: list[str] | None = None) -> dict:
             for s in setups:
                 out = Path(tmp) / f"{s}-{r}.json"
                 cmd, cwd = command(s, a.old, a.iterations, a.warmup, out, a.port + r)
-                env = {**os.environ, "PYTHONPATH": str(cwd), "OMP_NUM_THREADS": "1" if s.endswith("r") else
-                       s.split("-")[1][:-1]}
+                mix = s.split("-")[1]
+                env = {**os.environ, "PYTHONPATH": str(cwd), "OMP_NUM_THREADS": "1" if mix.endswith("r") else mix[:-1]}
                 before = _load()
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
@@ -113,6 +117,8 @@ def main(argv: list[str] | None = None) -> dict:
     for n in (2,):
         if "new-1t" in it and f"new-{n}r" in it:
             out[f"scaling_efficiency_1_to_{n}_ranks"] = it["new-1t"] / (n * it[f"new-{n}r"])
+        if "new-1t-c" in it and f"new-{n}r-c" in it:
+            out[f"scaling_efficiency_1_to_{n}_ranks_compiled"] = it["new-1t-c"] / (n * it[f"new-{n}r-c"])
         if "new-1t" in it and f"new-{n}t" in it:
             out[f"scaling_efficiency_1_to_{n}_threads"] = it["new-1t"] / (n * it[f"new-{n}t"])
     path = Path(a.out)

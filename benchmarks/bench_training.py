@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", default=None, help="JSON path (default: benchmarks/results/training_ipd_<device>.json)")
     ap.add_argument("--malloc", choices=("keep", "default"), default="keep",
                     help="keep (as the social-dilemmas command does): keep_freed_memory() first; default: glibc's own")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the learner's loss (Args.torch_compile)")
     a = ap.parse_args(argv)
     from social_dilemmas.core.memory import keep_freed_memory  # noqa: PLC0415
 
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     overrides = {"iterations": a.iterations, "progress": False, "tensorboard": False, "device": a.device,
                  "torch_threads": a.threads}
+    if a.compile:
+        overrides["torch_compile"] = True
     if a.meta_batch:
         overrides["meta_batch"] = a.meta_batch
     args = preset_args(a.preset, a.algo, **overrides)
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
         "command": "python benchmarks/bench_training.py " + " ".join(argv if argv is not None else []),
     }
     out["world_size"] = int(os.environ.get("WORLD_SIZE", "1"))
+    out["torch_compile"] = bool(a.compile)
     if os.environ.get("RANK", "0") != "0":
         return out
     path = Path(a.out or f"benchmarks/results/training_ipd_{'cpu' if a.device == 'cpu' else 'gpu'}.json")

@@ -29,6 +29,7 @@ tables. Everything is seeded; ``resume`` continues bit-for-bit on the same devic
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from pathlib import Path
@@ -101,6 +102,34 @@ def compute_targets(args: Args, batch: Rollout, world: World | None = None
     return adv, targets, weights
 
 
+def minibatch_losses(
+    args: Args, model: PolicyValueModel, obs: torch.Tensor, actions: torch.Tensor, old_logp: torch.Tensor,
+    adv: torch.Tensor, old_values: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The loss terms of one minibatch of ``k`` slots: ``(policy, value, entropy, approx_kl, clip_fraction)``.
+
+    ``obs [P, k, B, L, D]``, the others ``[P, k, B, L]`` (``weights [P, k]``); the sequences are
+    re-run from a fresh carry. Each term is a mean over the minibatch, summed over the agents.
+    """
+    p_count, k, b_size, length = actions.shape
+    logits, values, _ = model(obs.reshape(p_count, k * b_size, length, -1))
+    logits = logits.view(p_count, k, b_size, length, -1)
+    values = values.view(p_count, k, b_size, length)
+    logp, ent = log_probs_entropy(logits, actions)
+    if args.algorithm == "ppo":
+        pg, pstats = ppo_policy_loss(logp, old_logp, adv, args.clip_eps, weights)
+    else:
+        pg, pstats = a2c_policy_loss(logp, adv, weights)
+    vl = value_loss(values, old_values, targets, args.clip_eps if args.clip_value else None)
+    return pg, vl, entropy_mean(ent), pstats.approx_kl, pstats.clip_fraction
+
+
+@functools.cache
+def _compiled_minibatch_losses():  # noqa: ANN202 - torch.compile's wrapper
+    """:func:`minibatch_losses` through ``torch.compile`` (forward and backward), made once per process."""
+    return torch.compile(minibatch_losses)
+
+
 def update_learner(
     args: Args,
     model: PolicyValueModel,
@@ -129,6 +158,7 @@ def update_learner(
     if hi - lo != mb:
         raise ValueError(f"rank {world.rank} holds {mb} slots, expected {hi - lo} (slots {lo}..{hi - 1})")
     params = list(model.parameters())
+    losses_fn = _compiled_minibatch_losses() if args.torch_compile else minibatch_losses
     if args.algorithm == "a2c":
         nepochs, nmini = 1, 1
     else:
@@ -141,20 +171,9 @@ def update_learner(
             k = idx.numel()
             optimizer.zero_grad(set_to_none=True)
             if k:
-                obs = batch.obs[:, idx].reshape(p_count, k * b_size, length, -1)
-                logits, values, _ = model(obs)
-                logits = logits.view(p_count, k, b_size, length, -1)
-                values = values.view(p_count, k, b_size, length)
-                logp, ent = log_probs_entropy(logits, batch.actions[:, idx])
-                if args.algorithm == "ppo":
-                    pg, pstats = ppo_policy_loss(logp, batch.logp[:, idx], adv[:, idx], args.clip_eps,
-                                                 weights[:, idx])
-                else:
-                    pg, pstats = a2c_policy_loss(logp, adv[:, idx], weights[:, idx])
-                vl = value_loss(values, batch.values[:, idx], targets[:, idx],
-                                args.clip_eps if args.clip_value else None)
-                ent_m = entropy_mean(ent)
-                kl, cf = pstats.approx_kl, pstats.clip_fraction
+                pg, vl, ent_m, kl, cf = losses_fn(args, model, batch.obs[:, idx], batch.actions[:, idx],
+                                                  batch.logp[:, idx], adv[:, idx], batch.values[:, idx],
+                                                  targets[:, idx], weights[:, idx])
                 share = k / chunk.numel()  # this rank's part of the minibatch mean (1 in one process)
                 if share != 1.0:
                     pg, vl, ent_m, kl, cf = (x * share for x in (pg, vl, ent_m, kl, cf))

@@ -177,7 +177,7 @@ def make_generator(args: Args) -> torch.Generator:
 
 #: Args fields that may differ between a run and its resumption.
 RESUMABLE_CHANGES = frozenset({"iterations", "run_dir", "resume", "progress", "tensorboard", "checkpoint_every",
-                               "torch_threads"})
+                               "torch_threads", "torch_compile"})
 
 
 @contextlib.contextmanager

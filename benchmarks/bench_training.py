@@ -19,6 +19,11 @@ Usage::
     python benchmarks/bench_training.py --iterations 3 --threads 2 \
         --out benchmarks/results/training_ipd_cpu_2threads.json
     python benchmarks/bench_training.py --device cuda --out benchmarks/results/training_ipd_gpu.json
+    torchrun --nproc-per-node 2 benchmarks/bench_training.py --threads 1   # 2 data-parallel ranks
+
+Under torchrun the ranks split the meta-batch (``social_dilemmas.baselines.distributed``); the
+phases are rank 0's and rank 0 writes the JSON. ``benchmarks/bench_scaling.py`` runs this script
+side by side with an older commit's and with several rank/thread mixes.
 
 The first iteration includes one-time costs (allocations, kernel selection); the JSON records
 every measured iteration and the median of those after ``--warmup``. The projected time of a
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", default=None, help="JSON path (default: benchmarks/results/training_ipd_<device>.json)")
     ap.add_argument("--malloc", choices=("keep", "default"), default="keep",
                     help="keep (as the social-dilemmas command does): keep_freed_memory() first; default: glibc's own")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the learner's loss (Args.torch_compile)")
     a = ap.parse_args(argv)
     from social_dilemmas.core.memory import keep_freed_memory  # noqa: PLC0415
 
@@ -60,6 +66,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     overrides = {"iterations": a.iterations, "progress": False, "tensorboard": False, "device": a.device,
                  "torch_threads": a.threads}
+    if a.compile:
+        overrides["torch_compile"] = True
     if a.meta_batch:
         overrides["meta_batch"] = a.meta_batch
     args = preset_args(a.preset, a.algo, **overrides)
@@ -97,6 +105,10 @@ def main(argv: list[str] | None = None) -> dict:
         "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "command": "python benchmarks/bench_training.py " + " ".join(argv if argv is not None else []),
     }
+    out["world_size"] = int(os.environ.get("WORLD_SIZE", "1"))
+    out["torch_compile"] = bool(a.compile)
+    if os.environ.get("RANK", "0") != "0":
+        return out
     path = Path(a.out or f"benchmarks/results/training_ipd_{'cpu' if a.device == 'cpu' else 'gpu'}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2))

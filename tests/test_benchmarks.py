@@ -30,3 +30,23 @@ def test_meta_env_benchmark_reports_every_phase(ego, tmp_path):
         assert r["game_steps_per_s"] > 0 and r["split_seconds"]["coplayer_update"] > 0
         if ego == "hawk":
             assert r["split_seconds"]["ego"] > 0
+
+
+def test_gpu_check_lists_every_step_in_a_dry_run_and_is_shellcheck_clean():
+    import shutil
+    import subprocess
+
+    script = ROOT / "benchmarks" / "gpu_check.sh"
+    out = subprocess.run(["bash", str(script), "--dry-run"], capture_output=True, text=True, check=True).stdout
+    for what in ("-k cuda or gpu", "bench IPD-v0 --device cuda", "bench_gridworlds.py --device cuda",
+                 "bench_models.py --device cuda", "bench_meta_env.py --device cuda", "bench_training.py --device cuda",
+                 "--nproc-per-node 2"):
+        assert what in out, what
+    outputs = [w for w in out.split() if w.endswith("_gpu.json") or w.endswith("_gpu_2ranks.json")]
+    assert len(outputs) == 6 and all(w.startswith("benchmarks/results/") for w in outputs)
+    limits = [
+        int(line.split("(limit ")[1].split(" s)")[0]) for line in out.splitlines() if "(limit " in line]
+    assert sum(limits) < 8 * 60  # the per-step limits keep the whole check under 8 minutes
+    assert subprocess.run(["bash", str(script), "--bogus"], capture_output=True).returncode == 2
+    if shutil.which("shellcheck"):
+        subprocess.run(["shellcheck", str(script), str(ROOT / "scripts" / "check_two_nodes.sh")], check=True)

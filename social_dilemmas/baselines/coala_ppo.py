@@ -29,6 +29,7 @@ tables. Everything is seeded; ``resume`` continues bit-for-bit on the same devic
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ import torch
 
 from social_dilemmas.baselines import checkpoint as ckpt
 from social_dilemmas.baselines.args import Args, TrainResult
+from social_dilemmas.baselines.distributed import World, init_world
 from social_dilemmas.baselines.estimators import advantages, value_targets
 from social_dilemmas.baselines.losses import (
     a2c_policy_loss,
@@ -49,7 +51,7 @@ from social_dilemmas.baselines.losses import (
     rescale_rewards,
     value_loss,
 )
-from social_dilemmas.baselines.metrics import rollout_metrics
+from social_dilemmas.baselines.metrics import MeanBook, rollout_metrics
 from social_dilemmas.baselines.rollout import Rollout, Timer, collect
 from social_dilemmas.baselines.runtime import (
     RunBook,
@@ -60,6 +62,7 @@ from social_dilemmas.baselines.runtime import (
     init_learner,
     load_model,
     make_optimizer,
+    slot_seed,
     time_coplayer_updates,
     torch_threads,
 )
@@ -73,8 +76,13 @@ __all__ = ["Args", "TrainResult", "build_model", "compute_targets", "evaluate", 
 # ============================================================================ the learner update
 
 
-def compute_targets(args: Args, batch: Rollout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(advantages, value_targets, slot_weights)`` for a rollout (paper §A.2-A.4)."""
+def compute_targets(args: Args, batch: Rollout, world: World | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(advantages, value_targets, slot_weights)`` for a rollout (paper §A.2-A.4).
+
+    Everything is per trajectory (the COALA batch mean runs over the ``B`` games of one slot)
+    except the optional centring, whose statistics ``world`` sums over the ranks.
+    """
     r = rescale_rewards(batch.rewards, args.reward_rescaling).to(batch.values.dtype)
     v = batch.values
     t_len = batch.inner_episode_length
@@ -87,10 +95,39 @@ def compute_targets(args: Args, batch: Rollout) -> tuple[torch.Tensor, torch.Ten
                            inner_episode_length=t_len)
         adv = torch.where(is_naive[..., None, None], adv, plain)
     if args.advantage_normalization:
-        adv = center_advantages(adv, is_naive, normalize_std=args.advantage_std)
+        reduce = world.sum_ if world is not None and world.size > 1 else None
+        adv = center_advantages(adv, is_naive, normalize_std=args.advantage_std, reduce_sum=reduce)
     weights = batch_scaling_weights(is_naive, estimator=args.estimator, batch_size=batch.shape[2],
                                     mode=args.batch_scaling).to(adv.dtype)
     return adv, targets, weights
+
+
+def minibatch_losses(
+    args: Args, model: PolicyValueModel, obs: torch.Tensor, actions: torch.Tensor, old_logp: torch.Tensor,
+    adv: torch.Tensor, old_values: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The loss terms of one minibatch of ``k`` slots: ``(policy, value, entropy, approx_kl, clip_fraction)``.
+
+    ``obs [P, k, B, L, D]``, the others ``[P, k, B, L]`` (``weights [P, k]``); the sequences are
+    re-run from a fresh carry. Each term is a mean over the minibatch, summed over the agents.
+    """
+    p_count, k, b_size, length = actions.shape
+    logits, values, _ = model(obs.reshape(p_count, k * b_size, length, -1))
+    logits = logits.view(p_count, k, b_size, length, -1)
+    values = values.view(p_count, k, b_size, length)
+    logp, ent = log_probs_entropy(logits, actions)
+    if args.algorithm == "ppo":
+        pg, pstats = ppo_policy_loss(logp, old_logp, adv, args.clip_eps, weights)
+    else:
+        pg, pstats = a2c_policy_loss(logp, adv, weights)
+    vl = value_loss(values, old_values, targets, args.clip_eps if args.clip_value else None)
+    return pg, vl, entropy_mean(ent), pstats.approx_kl, pstats.clip_fraction
+
+
+@functools.cache
+def _compiled_minibatch_losses():  # noqa: ANN202 - torch.compile's wrapper
+    """:func:`minibatch_losses` through ``torch.compile`` (forward and backward), made once per process."""
+    return torch.compile(minibatch_losses)
 
 
 def update_learner(
@@ -100,71 +137,112 @@ def update_learner(
     batch: Rollout,
     generator: torch.Generator,
     iteration: int,
+    world: World | None = None,
 ) -> dict[str, float]:
     """PPO epochs / one A2C step on a rollout (``iteration`` is 1-based, for messages).
+
+    Minibatches are sets of *global* meta-batch slots (one permutation of all slots per epoch),
+    so they do not depend on the world size. With a ``world`` of several ranks, ``batch`` holds
+    this rank's slots (:meth:`World.slot_range`); each rank's loss is its share of the global
+    mean, and the gradients and loss statistics are summed over the ranks before the (same)
+    clipping and optimiser step on every rank.
 
     Raises :class:`~social_dilemmas.baselines.checkpoint.NonFiniteLossError` before any
     optimiser step with a non-finite loss or gradient.
     """
-    adv, targets, weights = compute_targets(args, batch)
+    world = world or World()
+    adv, targets, weights = compute_targets(args, batch, world)
     p_count, mb, b_size, length = batch.shape
+    lo, hi = (0, mb) if world.size == 1 else world.slot_range(args.meta_batch)
+    mb_all = mb if world.size == 1 else args.meta_batch
+    if hi - lo != mb:
+        raise ValueError(f"rank {world.rank} holds {mb} slots, expected {hi - lo} (slots {lo}..{hi - 1})")
+    params = list(model.parameters())
+    losses_fn = _compiled_minibatch_losses() if args.torch_compile else minibatch_losses
     if args.algorithm == "a2c":
         nepochs, nmini = 1, 1
     else:
         nepochs, nmini = args.ppo_nepochs, args.ppo_nminibatches
-    stats: dict[str, list[float]] = {}
+    stats: list[torch.Tensor] = []
     for _ in range(nepochs):
-        perm = torch.randperm(mb, generator=generator, device=generator.device).to(adv.device)
-        for idx in perm.chunk(nmini):
+        perm = torch.randperm(mb_all, generator=generator, device=generator.device).to(adv.device)
+        for chunk in perm.chunk(nmini):
+            idx = chunk if world.size == 1 else chunk[(chunk >= lo) & (chunk < hi)] - lo
             k = idx.numel()
-            obs = batch.obs[:, idx].reshape(p_count, k * b_size, length, -1)
-            logits, values, _ = model(obs)
-            logits = logits.view(p_count, k, b_size, length, -1)
-            values = values.view(p_count, k, b_size, length)
-            logp, ent = log_probs_entropy(logits, batch.actions[:, idx])
-            if args.algorithm == "ppo":
-                pg, pstats = ppo_policy_loss(logp, batch.logp[:, idx], adv[:, idx], args.clip_eps, weights[:, idx])
-            else:
-                pg, pstats = a2c_policy_loss(logp, adv[:, idx], weights[:, idx])
-            vl = value_loss(values, batch.values[:, idx], targets[:, idx], args.clip_eps if args.clip_value else None)
-            ent_m = entropy_mean(ent)
-            loss = pg + args.value_coef * vl - args.entropy_coef * ent_m
-            ckpt.check_finite(iteration, policy_loss=pg, value_loss=vl, entropy=ent_m)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if k:
+                pg, vl, ent_m, kl, cf = losses_fn(args, model, batch.obs[:, idx], batch.actions[:, idx],
+                                                  batch.logp[:, idx], adv[:, idx], batch.values[:, idx],
+                                                  targets[:, idx], weights[:, idx])
+                share = k / chunk.numel()  # this rank's part of the minibatch mean (1 in one process)
+                if share != 1.0:
+                    pg, vl, ent_m, kl, cf = (x * share for x in (pg, vl, ent_m, kl, cf))
+                loss = pg + args.value_coef * vl - args.entropy_coef * ent_m
+                loss.backward()
+            else:  # no slot of this minibatch lives here: contribute zeros
+                pg = vl = ent_m = kl = cf = torch.zeros((), device=adv.device)
+            if world.size > 1:
+                summed = world.sum_grads_(params, torch.stack([pg, vl, ent_m, kl, cf]).detach())
+                pg, vl, ent_m, kl, cf = summed.unbind()  # type: ignore[union-attr]
             norms = clip_grad_norm_per_member(model, args.max_grad_norm)
-            if not bool(torch.isfinite(norms).all()):
+            step_stats = torch.stack([pg / p_count, vl / p_count, ent_m / p_count, kl, cf, norms.mean()]).detach()
+            if not bool(torch.isfinite(torch.cat([step_stats, norms])).all()):  # (one host sync per step)
+                ckpt.check_finite(iteration, policy_loss=pg, value_loss=vl, entropy=ent_m)
                 raise ckpt.NonFiniteLossError(
                     f"non-finite gradient at iteration {iteration}; training stopped before the optimiser step. "
                     "The last good checkpoint is intact."
                 )
             optimizer.step()
-            for name, val in (("loss/policy", pg / p_count), ("loss/value", vl / p_count),
-                              ("loss/entropy", ent_m / p_count), ("loss/approx_kl", pstats.approx_kl),
-                              ("loss/clip_fraction", pstats.clip_fraction), ("loss/grad_norm", norms.mean())):
-                stats.setdefault(name, []).append(float(val.detach()))
-    out = {k: float(np.mean(v)) for k, v in stats.items()}
+            stats.append(step_stats)
+    out = dict(zip(_STEP_STATS, torch.stack(stats).double().mean(0).tolist()))
     with torch.no_grad():
-        out["adv/mean_abs"] = float(adv.abs().mean())
-        out["value/explained_variance"] = _explained_variance(batch.values, targets)
+        book = MeanBook()
+        book.add("adv/mean_abs", adv.abs())
+        out.update(book.means(world, adv.device))
+        out["value/explained_variance"] = explained_variance(batch.values, targets, world)
     return out
 
 
-def _explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:
-    var = target.var()
-    return float("nan") if float(var) == 0 else float(1 - (target - pred).var() / var)
+#: The per-minibatch-step statistics :func:`update_learner` averages (in this order).
+_STEP_STATS = ("loss/policy", "loss/value", "loss/entropy", "loss/approx_kl", "loss/clip_fraction", "loss/grad_norm")
+
+
+@torch.no_grad()
+def explained_variance(pred: torch.Tensor, target: torch.Tensor, world: World | None = None) -> float:
+    """``1 - Var[target - pred] / Var[target]`` over every entry (of every rank; NaN if Var = 0).
+
+    Two passes (means first, then squared deviations, each summed over the ranks), so it is
+    as accurate as ``torch.var`` and the same for any world size.
+    """
+    world = world or World()
+    t, e = target.double(), (target - pred).double()
+    s = world.sum_(torch.stack([t.sum(), e.sum(), torch.tensor(float(t.numel()), dtype=torch.float64,
+                                                               device=t.device)]))
+    n = float(s[2])
+    q = world.sum_(torch.stack([(t - s[0] / n).square().sum(), (e - s[1] / n).square().sum()]))
+    if n < 2 or float(q[0]) == 0:
+        return float("nan")
+    return float(1 - q[1] / q[0])
 
 
 # ============================================================================ training loop
 
 
 def train(args: Args) -> TrainResult:
-    """Train ``args.population_size`` agents for ``args.iterations`` iterations (see :func:`_train`)."""
+    """Train ``args.population_size`` agents for ``args.iterations`` iterations (see :func:`_train`).
+
+    Launched by torchrun on several ranks, each rank plays its share of the meta-batch and the
+    ranks train one set of agents together (:mod:`social_dilemmas.baselines.distributed`).
+    """
     with torch_threads(args):
-        return _train(args)
+        world = init_world(args.device)
+        try:
+            return _train(args, world)
+        finally:
+            world.close()
 
 
-def _train(args: Args) -> TrainResult:
+def _train(args: Args, world: World | None = None) -> TrainResult:
     """Train ``args.population_size`` agents for ``args.iterations`` iterations.
 
     Writes ``checkpoint.pt`` (atomically, every ``checkpoint_every`` iterations and at the end),
@@ -172,10 +250,13 @@ def _train(args: Args) -> TrainResult:
     With ``args.resume`` the run continues from the checkpoint there, bit-for-bit (same device).
     Ctrl-C stops after the current iteration and writes a checkpoint; a non-finite loss raises
     :class:`~social_dilemmas.baselines.checkpoint.NonFiniteLossError` before the optimiser step
-    and leaves the last good checkpoint untouched.
+    and leaves the last good checkpoint untouched. With several ranks (``world``) the results
+    equal those of one process up to floating-point summation order; rank 0 writes the files.
     """
+    world = world or World()
+    lo, hi = world.slot_range(args.meta_batch)
     dims, run_dir, ckpt_path, generator, model, optimizer, start = init_learner(args)
-    envs = build_envs(args, model)
+    envs = build_envs(args, model, slots=(lo, hi))
     timer = Timer(model.device)
     time_coplayer_updates(envs, timer)
     steps_per_iter = (args.population_size * args.meta_batch * args.batch_size * args.num_inner_episodes
@@ -187,13 +268,13 @@ def _train(args: Args) -> TrainResult:
         if args.dynamic_naive_agents:
             for env in envs:
                 env.coplayer.naive.set_initial_population(model)
-        seeds = [env_seed(args.seed, it, p) for p in range(args.population_size)]
-        batch = collect(model, envs, seeds, generator, timer=timer)
+        seeds = [slot_seed(env_seed(args.seed, it, p), lo, args.batch_size) for p in range(args.population_size)]
+        batch = collect(model, envs, seeds, generator, timer=timer, slot_offset=lo, global_meta_batch=args.meta_batch)
         t_learn = time.perf_counter()
-        learn = update_learner(args, model, optimizer, batch, generator, it + 1)
+        learn = update_learner(args, model, optimizer, batch, generator, it + 1, world)
         timer.sync()
         t_end = time.perf_counter()
-        metrics = rollout_metrics(args, batch)
+        metrics = rollout_metrics(args, batch, world)
         metrics.update(learn)
         metrics["time/rollout"] = batch.timings["rollout"] - batch.timings["coplayer_update"]
         metrics["time/coplayer_update"] = batch.timings["coplayer_update"]
@@ -204,7 +285,7 @@ def _train(args: Args) -> TrainResult:
         metrics["perf/env_steps"] = float((it + 1) * steps_per_iter)
         return metrics
 
-    return RunBook(args, run_dir, ckpt_path, start, model, optimizer, generator).run(iteration)
+    return RunBook(args, run_dir, ckpt_path, start, model, optimizer, generator, world).run(iteration)
 
 
 # ============================================================================ evaluation

@@ -40,6 +40,7 @@ from torch.func import functional_call
 
 from social_dilemmas.baselines import checkpoint as ckpt
 from social_dilemmas.baselines.args import Args, LolaArgs, TrainResult
+from social_dilemmas.baselines.distributed import require_single_process
 from social_dilemmas.baselines.metrics import rollout_metrics
 from social_dilemmas.baselines.rollout import Timer, collect
 from social_dilemmas.baselines.runtime import (
@@ -207,7 +208,12 @@ def _initial_opponents(args: LolaArgs, ego: PolicyValueModel, naive_init: Policy
 
 
 def train_lola(args: LolaArgs) -> TrainResult:
-    """Train ``population_size`` LOLA-DiCE agents (same outputs and files as :func:`coala_ppo.train`)."""
+    """Train ``population_size`` LOLA-DiCE agents (same outputs and files as :func:`coala_ppo.train`).
+
+    One process only: its look-ahead differentiates through whole simulated games, which this
+    package does not split over ranks (a clear error under torchrun with several ranks).
+    """
+    require_single_process("LOLA-DiCE")
     with torch_threads(args):
         return _train_lola(args)
 

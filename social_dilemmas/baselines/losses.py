@@ -27,6 +27,7 @@ Decisions on points the paper leaves open (paper.md §2.6, §10), all configurab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,6 +60,7 @@ def center_advantages(
     *,
     normalize_std: bool = False,
     eps: float = 1e-8,
+    reduce_sum: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Centre (optionally standardise) advantages separately per opponent kind.
 
@@ -68,6 +70,8 @@ def center_advantages(
             means one group. Statistics are taken over ``(mb, B, L)`` of each group, separately
             for every index of the leading dims (each agent of a population on its own).
         normalize_std: also divide each group by its (biased) standard deviation + ``eps``.
+        reduce_sum: sums a tensor over the ranks of a data-parallel run (in place), so the
+            statistics are those of the global meta-batch when ``adv`` holds one rank's slots.
     """
     mask = _slot_mask(is_naive, adv)
     out = adv
@@ -75,11 +79,17 @@ def center_advantages(
     n_per_slot = adv.shape[-2] * adv.shape[-1]
     for group in (mask, ~mask):
         g = group.to(adv.dtype).view(shape)
-        count = (group.to(adv.dtype).sum(-1) * n_per_slot).clamp_min(1.0)  # [*lead]
-        mean = (adv * g).sum((-3, -2, -1)) / count
+        total = (adv * g).sum((-3, -2, -1))
+        count = group.to(adv.dtype).sum(-1) * n_per_slot  # [*lead]
+        if reduce_sum is not None:
+            both = reduce_sum(torch.stack([total, count]))
+            total, count = both[0], both[1]
+        count = count.clamp_min(1.0)
+        mean = total / count
         centred = adv - mean.view(*mean.shape, 1, 1, 1)
         if normalize_std:
-            var = (centred.square() * g).sum((-3, -2, -1)) / count
+            sq = (centred.square() * g).sum((-3, -2, -1))
+            var = (sq if reduce_sum is None else reduce_sum(sq)) / count
             centred = centred / (var.sqrt() + eps).view(*var.shape, 1, 1, 1)
         out = torch.where(g.bool().expand_as(adv), centred, out)
     return out

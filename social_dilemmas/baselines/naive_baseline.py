@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from social_dilemmas.baselines.args import Args, TrainResult
+from social_dilemmas.baselines.distributed import require_single_process
 from social_dilemmas.baselines.metrics import rollout_metrics
 from social_dilemmas.baselines.rollout import Rollout
 from social_dilemmas.baselines.runlog import Progress, RunLogger
@@ -83,6 +84,7 @@ def play_naive_meta_episode(args: Args, env, ego: NaiveLearner, seed: int, gener
 
 def run_naive(args: Args) -> TrainResult:
     """Play ``args.iterations`` meta-episodes of naive egos vs naive co-players and log the metrics."""
+    require_single_process("the naive-vs-naive baseline")
     from social_dilemmas.coplayers.pool import OpponentPool  # noqa: PLC0415
     from social_dilemmas.wrappers.shaping import ShapingMetaEnv  # noqa: PLC0415
 

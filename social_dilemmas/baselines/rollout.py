@@ -43,7 +43,9 @@ class Rollout:
         metrics: per-step game metrics averaged over the steps and the ``B`` games of each
             slot, ``name -> [P, mb, K]`` (``K`` = 2 for per-player metrics, ego first; 1 for
             per-game ones such as CleanUp-lite's pollution).
-        coplayer_diagnostics: co-player update diagnostics averaged over the boundaries.
+        coplayer_diagnostics: co-player statistics recorded at the inner boundaries, ``name ->
+            [num_envs, 2]`` float64 (sum, count) of their finite per-slot entries per env, so
+            they can be summed over ranks before averaging (:mod:`.metrics`).
         timings: seconds spent in ``rollout`` (all of it) and ``coplayer_update`` (inside it).
         inner_episode_length: ``T``.
     """
@@ -58,7 +60,7 @@ class Rollout:
     is_naive: Tensor
     inner_episode_length: int
     metrics: dict[str, Tensor] = field(default_factory=dict)
-    coplayer_diagnostics: dict[str, float] = field(default_factory=dict)
+    coplayer_diagnostics: dict[str, Tensor] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -111,6 +113,8 @@ def collect(
     timer: Timer | None = None,
     greedy: bool = False,
     reset_at_inner_boundary: bool = False,
+    slot_offset: int = 0,
+    global_meta_batch: int | None = None,
 ) -> Rollout:
     """Play one meta-episode in every env, agent ``p`` of ``model`` in ``envs[p]``.
 
@@ -125,6 +129,10 @@ def collect(
         reset_at_inner_boundary: reset the ego's memory at every inner-episode start (for
             policies that only see the current inner episode: LOLA-DiCE, naive learners).
             Learning-aware agents keep the default (never reset within a meta-episode).
+        slot_offset, global_meta_batch: the envs hold global slots ``slot_offset ..
+            slot_offset + meta_batch - 1`` of a meta-batch of ``global_meta_batch`` (one rank's
+            share in a data-parallel run). The ego's uniforms are drawn for the whole global
+            batch and sliced, so every game gets the numbers it gets in a single process.
     """
     p_count = model.population
     if len(envs) != p_count or len(seeds) != p_count:
@@ -135,6 +143,10 @@ def collect(
     t_len = env0.inner_episode_length
     length = m_count * t_len
     n = mb * b_size
+    n_all = n if global_meta_batch is None else int(global_meta_batch) * b_size
+    first = int(slot_offset) * b_size
+    if first + n > n_all:
+        raise ValueError(f"slots {slot_offset}..{slot_offset + mb - 1} do not fit a meta-batch of {global_meta_batch}")
     device = model.device
     start_update = timer.totals.get("coplayer_update", 0.0) if timer is not None else 0.0
     t0 = time.perf_counter()
@@ -163,7 +175,9 @@ def collect(
             if greedy:
                 act = logits.argmax(-1)
             else:
-                u = torch.rand((p_count, n), generator=generator, device=device)
+                u = torch.rand((p_count, n_all), generator=generator, device=device)
+                if n_all != n:
+                    u = u[:, first:first + n]
                 act = sample_actions_from_uniforms(logits, u)
             lp, _ = log_probs_entropy(logits, act)
         actions[:, :, t] = act
@@ -216,22 +230,24 @@ def _is_naive(env: Any, mb: int) -> Tensor:
     return torch.as_tensor(mask, dtype=torch.bool).reshape(mb).cpu()
 
 
-def _coplayer_diagnostics(envs: Sequence[Any]) -> dict[str, float]:
-    """Means of the co-player statistics the envs recorded at the inner boundaries.
+def _coplayer_diagnostics(envs: Sequence[Any]) -> dict[str, Tensor]:
+    """Sums and counts of the co-player statistics the envs recorded at the inner boundaries.
 
-    Reads ``env.last_meta_episode_stats`` (``{name: [boundaries, meta_batch, ...]}``) and averages
-    the finite entries of the scalar-per-slot ones (co-player cooperation rate, update losses).
+    Reads ``env.last_meta_episode_stats`` (``{name: [boundaries, meta_batch, ...]}``) and, for
+    the scalar-per-slot ones (co-player cooperation rate, update losses), returns ``name ->
+    [len(envs), 2]`` float64 rows ``(sum, count)`` of the finite entries of each env.
     """
-    sums: dict[str, list[float]] = {}
-    for env in envs:
+    out: dict[str, Tensor] = {}
+    for e, env in enumerate(envs):
         stats = getattr(env, "last_meta_episode_stats", None)
         if not isinstance(stats, dict):
             continue
         for k, v in stats.items():
             if not isinstance(v, Tensor) or v.dim() != 2:
                 continue
-            v = v.float()
-            v = v[torch.isfinite(v)]
-            if v.numel():
-                sums.setdefault(k, []).append(float(v.mean()))
-    return {k: sum(v) / len(v) for k, v in sums.items()}
+            v = v.double()
+            ok = torch.isfinite(v)
+            row = out.setdefault(k, torch.zeros((len(envs), 2), dtype=torch.float64))
+            row[e, 0] = float(torch.where(ok, v, 0.0).sum())
+            row[e, 1] = float(ok.sum())
+    return out

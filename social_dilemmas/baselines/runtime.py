@@ -1,9 +1,10 @@
 """Trainer plumbing shared by every trainer (COALA/M-FOS/batch-unaware, LOLA-DiCE, naive).
 
 Seeds, the agents' model and optimiser, the co-player pools (one shaping meta-environment per
-agent), checkpoint state and its loading, resumption, the CPU thread policy and
-:class:`RunBook`, the iteration loop with its log, progress bar and atomic checkpoints. The
-algorithms themselves live in :mod:`.coala_ppo` and :mod:`.lola_dice`.
+agent, or one rank's share of its slots), checkpoint state and its loading, resumption, the CPU
+thread policy and :class:`RunBook`, the iteration loop with its log, progress bar and atomic
+checkpoints (rank 0's job in a data-parallel run, :mod:`.distributed`). The algorithms
+themselves live in :mod:`.coala_ppo` and :mod:`.lola_dice`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 
 from social_dilemmas.baselines import checkpoint as ckpt
 from social_dilemmas.baselines.args import Args, LolaArgs, TrainResult
+from social_dilemmas.baselines.distributed import World
 from social_dilemmas.baselines.rollout import Timer
 from social_dilemmas.baselines.runlog import Progress, RunLogger
 from social_dilemmas.models import PolicyValueModel, make_model
@@ -35,13 +37,30 @@ def env_seed(seed: int, iteration: int, agent: int) -> int:
     return (int(seed) * 1_000_003 + int(iteration) * 131 + int(agent)) % (2**62)
 
 
+def slot_seed(seed: int, first_slot: int, batch_size: int) -> int:
+    """The ``reset`` seed of an env whose first slot is global slot ``first_slot``.
+
+    ``ShapingMetaEnv.reset(seed=s)`` gives game ``i`` the seed ``s + i`` and slot ``j`` the
+    stream ``s + j * B``, so offsetting by ``first_slot * B`` gives every game and slot of a
+    rank's share the seeds it has in the full meta-batch.
+    """
+    return int(seed) + int(first_slot) * int(batch_size)
+
+
 def build_model(args: Args, obs_dim: int, num_actions: int) -> PolicyValueModel:
     return make_model(args.model, obs_dim, num_actions, population=args.population_size, hidden=args.hidden,
                       seed=args.seed * 7919 + 17, device=args.device)
 
 
-def build_envs(args: Args, agents: PolicyValueModel | None) -> list[Any]:
-    """One ShapingMetaEnv per learning agent, each with its own opponent pool."""
+def build_envs(args: Args, agents: PolicyValueModel | None, slots: tuple[int, int] | None = None) -> list[Any]:
+    """One ShapingMetaEnv per learning agent, each with its own opponent pool.
+
+    ``slots = (lo, hi)`` builds only the global meta-batch slots ``lo .. hi-1`` (one rank's share,
+    :meth:`~social_dilemmas.baselines.distributed.World.slot_range`); reset them with
+    :func:`slot_seed` so every slot gets its global seeds.
+    """
+    lo, hi = (0, args.meta_batch) if slots is None else slots
+    meta_batch = hi - lo
     from social_dilemmas.coplayers.naive import NaiveConfig, NaiveLearner  # noqa: PLC0415
     from social_dilemmas.coplayers.pool import OpponentPool  # noqa: PLC0415
     from social_dilemmas.wrappers.shaping import ShapingMetaEnv  # noqa: PLC0415
@@ -57,12 +76,12 @@ def build_envs(args: Args, agents: PolicyValueModel | None) -> list[Any]:
                 optimizer=args.naive_optimizer, learning_rate=args.naive_learning_rate,
                 discount=args.naive_gamma, reward_rescaling=args.naive_reward_rescaling,
             )
-            naive = NaiveLearner(probe["coplayer_obs_dim"], probe["num_actions"], args.meta_batch, cfg,
+            naive = NaiveLearner(probe["coplayer_obs_dim"], probe["num_actions"], meta_batch, cfg,
                                  device=args.device)
-        pool = OpponentPool(args.meta_batch, args.p_naive, naive=naive,
+        pool = OpponentPool(meta_batch, args.p_naive, naive=naive,
                             agents=agents if args.p_naive < 1 else None,
                             ego_index=p if args.p_naive < 1 else None)
-        env = ShapingMetaEnv(game=args.game, coplayer=pool, meta_batch=args.meta_batch, batch_size=args.batch_size,
+        env = ShapingMetaEnv(game=args.game, coplayer=pool, meta_batch=meta_batch, batch_size=args.batch_size,
                              num_inner_episodes=args.num_inner_episodes, history=args.history, device=args.device,
                              game_kwargs=dict(args.game_kwargs) or None, validate=False)
         envs.append(env)
@@ -158,7 +177,7 @@ def make_generator(args: Args) -> torch.Generator:
 
 #: Args fields that may differ between a run and its resumption.
 RESUMABLE_CHANGES = frozenset({"iterations", "run_dir", "resume", "progress", "tensorboard", "checkpoint_every",
-                               "torch_threads"})
+                               "torch_threads", "torch_compile"})
 
 
 @contextlib.contextmanager
@@ -220,15 +239,18 @@ class RunBook:
     one and when a Ctrl-C was deferred) and Ctrl-C handling (:meth:`run`)."""
 
     def __init__(self, args: Args, run_dir: Path | None, ckpt_path: Path | None, start: int,
-                 model: PolicyValueModel, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> None:
+                 model: PolicyValueModel, optimizer: torch.optim.Optimizer, generator: torch.Generator,
+                 world: World | None = None) -> None:
         self.args, self.ckpt_path, self.start = args, ckpt_path, start
         self.model, self.optimizer, self.generator = model, optimizer, generator
+        self.world = world or World()
+        main = self.world.main  # with several ranks only rank 0 writes files and shows progress
         self.logger = None
-        if run_dir:
+        if run_dir and main:
             self.logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None,
                                     hparams=args.to_dict())
             (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
-        self.bar = Progress(args.iterations, initial=start, enabled=args.progress, desc=args.algo)
+        self.bar = Progress(args.iterations, initial=start, enabled=args.progress and main, desc=args.algo)
         self.history: list[dict[str, float]] = []
         self.saved_any = bool(args.resume)
 
@@ -246,8 +268,10 @@ class RunBook:
                 while it < self.args.iterations:
                     metrics = iteration(it)
                     it += 1
-                    self.record(it, metrics, stop.requested)
-                    if stop.requested:
+                    # every rank stops after the same iteration when any of them got a Ctrl-C
+                    stop_now = self.world.any(stop.requested, self.model.device)
+                    self.record(it, metrics, stop_now)
+                    if stop_now:
                         interrupted = True
                         break
         except KeyboardInterrupt:
@@ -265,8 +289,9 @@ class RunBook:
         self.bar.update(metrics)
         a = self.args
         if self.ckpt_path and (it % a.checkpoint_every == 0 or it == a.iterations or stop_requested):
-            state = checkpoint_state(a, self.model, self.optimizer, self.generator, it)
-            ckpt.save_atomic(state, self.ckpt_path)
+            if self.world.main:  # (all ranks hold the same model, optimiser and generator state)
+                state = checkpoint_state(a, self.model, self.optimizer, self.generator, it)
+                ckpt.save_atomic(state, self.ckpt_path)
             self.saved_any = True
 
     def close(self) -> None:

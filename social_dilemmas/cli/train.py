@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import time
 from typing import Any
 
@@ -108,6 +109,11 @@ def _threads(args: Any) -> str:
     return f"{n} torch thread{'s' if n != 1 else ''}" if n > 0 else f"torch's default ({torch.get_num_threads()})"
 
 
+def _ranks() -> str:
+    size = os.environ.get("WORLD_SIZE", "1")
+    return f", {size} data-parallel ranks (torchrun)" if size not in ("", "1") else ""
+
+
 def header(args: Any) -> str:
     """What runs where, and how to watch it."""
     from social_dilemmas import __version__
@@ -121,7 +127,7 @@ def header(args: Any) -> str:
         ("game", f"{args.game}, {args.population_size} agent(s) x {args.meta_batch} co-players x "
                  f"{args.batch_size} games x {args.num_inner_episodes} inner episodes, p_naive {args.p_naive}"),
         ("iterations", f"{args.iterations}, seed {args.seed}"),
-        ("device", f"{args.device}, {_threads(args)}"),
+        ("device", f"{args.device}, {_threads(args)}{_ranks()}"),
     ]
     if args.run_dir:
         pairs.append(("run directory", f"{args.run_dir}{' (resuming)' if args.resume else ''}"))
@@ -152,14 +158,19 @@ def summary(result: Any, seconds: float) -> str:
 def _run(ns: argparse.Namespace, rest: list[str]) -> int:
     from social_dilemmas.baselines import run
 
+    from social_dilemmas.baselines.distributed import PeerFailure
+
     args, as_json = parse_train_args(rest)
-    if not as_json:
+    main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 reports
+    if not as_json and main_rank:
         print(header(args), flush=True)
     t0 = time.perf_counter()
     try:
         result = run(args)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as e:
-        raise SystemExit(str(e)) from None
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError, PeerFailure) as e:
+        raise SystemExit(str(e)) from None  # (PeerFailure: a data-parallel job lost a rank; one line, no traceback)
+    if not main_rank:
+        return 130 if result.interrupted else 0
     if as_json:
         print(json.dumps({"iterations_done": result.iterations_done,
                           "checkpoint": str(result.checkpoint) if result.checkpoint else None,

@@ -175,11 +175,15 @@ class OpponentPool:
         return self._row_mask(batch_size)
 
     def update(self, episodes: InnerEpisodeBatch) -> dict[str, Tensor]:
-        """Update the naive slots on their finished episodes; agent slots do not learn."""
+        """Update the naive slots on their finished episodes; agent slots do not learn (their diagnostics are NaN)."""
         if self.naive is None or self._n_naive == 0:
             return {}
-        active = None if self._n_naive == self.meta_batch else self.is_naive.to(self.device)
-        return self.naive.update(episodes, active=active)
+        if self._n_naive == self.meta_batch:
+            return self.naive.update(episodes)
+        active = self.is_naive.to(self.device)
+        diag = self.naive.update(episodes, active=active)
+        return {k: torch.where(active, v, torch.full_like(v, float("nan"))) if v.shape == active.shape else v
+                for k, v in diag.items()}
 
     def parameter_vector(self) -> Tensor:
         vecs = []

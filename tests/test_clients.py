@@ -174,12 +174,16 @@ def test_pettingzoo_registry_accepts_its_own_id_forms(env_id):
     entry = get_entry(env_id)
     module = entry.module.rsplit(".", 1)[1]  # e.g. ipd_v0
     name = module.rpartition("_v")[0]
-    for form in (entry.full_id, f"social_dilemmas/{module}", entry.pettingzoo_alias, f"social_dilemmas/{name}"):
+    for form in (entry.full_id, f"social_dilemmas/{module}", entry.pettingzoo_alias):
         par = pettingzoo.make("parallel", form)
         assert par.metadata["name"] == module, form
         aec = pettingzoo.make("aec", form)
         aec.reset(seed=0)
         assert aec.agent_selection == "player_0"
+    # The unversioned name is the latest version of that module, as for PettingZoo's own ids.
+    latest = max(e.module.rsplit(".", 1)[1] for e in social_dilemmas.registration.REGISTRY.values()
+                 if e.kind == "game" and e.module.rsplit(".", 1)[1].rpartition("_v")[0] == name)
+    assert pettingzoo.make("parallel", f"social_dilemmas/{name}").metadata["name"] == latest
     assert pettingzoo.make("parallel", f"social_dilemmas/{module}", max_cycles=3).game.max_steps == 3
 
 
@@ -189,7 +193,7 @@ def test_pettingzoo_registry_accepts_its_own_id_forms(env_id):
 def test_cli_benches_a_shaping_id(capsys):
     from social_dilemmas.cli import main
 
-    assert main(["bench", "IPD-Shaping-v0", "--batch", "2,4", "--steps", "12", "--repeats", "1"]) == 0
+    assert main(["bench", "IPD-Shaping-v0", "--batch", "2,4", "--steps", "12", "--repeats", "1", "--json"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
     assert [r["batch_size"] for r in lines] == [2, 4] and all(r["env_steps_per_s"] > 0 for r in lines)
     assert all(r["env_id"] == "IPD-Shaping-v0" for r in lines)

@@ -171,9 +171,9 @@ class ShapingVectorEnv(TensorVectorEnv):
                 )
         if isinstance(seed, (list, tuple)) and all(s is None for s in seed):
             seed = None
+        obs = self.meta_env.reset(seed=seed)  # validates seed
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
             super().reset(seed=int(seed))  # seeds np_random, as SyncVectorEnv's does
-        obs = self.meta_env.reset(seed=seed)
         self._started = True
         self._after_reset(None)
         n = self.num_envs

@@ -157,7 +157,6 @@ def summary(result: Any, seconds: float) -> str:
 
 def _run(ns: argparse.Namespace, rest: list[str]) -> int:
     from social_dilemmas.baselines import run
-
     from social_dilemmas.baselines.distributed import PeerFailure
 
     args, as_json = parse_train_args(rest)

@@ -324,7 +324,7 @@ def test_presets_cover_the_paper_tables():
 def test_args_validation():
     with pytest.raises(ValueError, match="estimator"):
         Args(estimator="lola")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="population_size >= 2"):
+    with pytest.raises(ValueError, match=r"population_size \(--population-size\) >= 2"):
         Args(p_naive=0.5, population_size=1)
     with pytest.raises(ValueError, match="meta_batch"):
         Args(meta_batch=0)

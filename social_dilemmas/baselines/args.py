@@ -16,6 +16,22 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import tyro
 
 from social_dilemmas.baselines.estimators import ESTIMATOR_FLAGS
+from social_dilemmas.core.devices import check_device
+from social_dilemmas.core.validation import (
+    MAX_BATCH,
+    MAX_HIDDEN,
+    MAX_STEPS,
+    Check,
+    Flag,
+    Float,
+    Int,
+    Maybe,
+    OneOf,
+    Rule,
+    Text,
+    cli_label,
+    validate_fields,
+)
 
 if TYPE_CHECKING:
     from social_dilemmas.models import PolicyValueModel
@@ -24,6 +40,114 @@ if TYPE_CHECKING:
 JSONDict = Annotated[dict[str, Any], tyro.constructors.PrimitiveConstructorSpec(
     nargs=1, metavar="JSON", instance_from_str=lambda a: json.loads(a[0]), is_instance=lambda x: isinstance(x, dict),
     str_from_instance=lambda d: [json.dumps(d)])]
+
+
+#: Largest ``seed``: derived seeds (model and co-player inits) stay within torch's seed range.
+MAX_SEED = 2**32 - 1
+#: Most torch CPU threads accepted for ``torch_threads``.
+MAX_THREADS = 1024
+
+
+def _device(name: str, value: Any) -> str:
+    check_device(value, name)
+    return str(value)
+
+
+def _game(name: str, value: Any) -> str:
+    from social_dilemmas.registration import REGISTRY, get_entry  # noqa: PLC0415
+
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a registered game id ({', '.join(REGISTRY)}), got {value!r}")
+    try:
+        get_entry(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a registered game id ({', '.join(REGISTRY)}), got {value!r}") from None
+    return value
+
+
+def _mapping(name: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{name} must be a dict of game options (JSON object on the command line, e.g. "
+                        f"'{{\"max_steps\": 20}}'), got {value!r}")
+    return value
+
+
+def _history(name: str, value: Any) -> Any:
+    from social_dilemmas.wrappers.history import CHANNELS, parse_history  # noqa: PLC0415
+
+    try:
+        parse_history(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be names of history channels ({', '.join(CHANNELS)}), got {value!r}") from None
+    return value
+
+
+def _model_kind(name: str, value: Any) -> str:
+    from social_dilemmas.models import MODEL_KINDS  # noqa: PLC0415
+
+    return OneOf(tuple(sorted(MODEL_KINDS)))(name, value)
+
+
+#: What every :class:`Args` field accepts; checked on construction and ``replace`` (before a run
+#: touches its run directory). Messages name the field as in Python and on the command line.
+ARGS_RULES: dict[str, Rule] = {
+    "algo": Text(),
+    "preset": Maybe(Text()),
+    "seed": Int(0, MAX_SEED),
+    "device": Check(_device),
+    "game": Check(_game),
+    "game_kwargs": Check(_mapping),
+    "iterations": Int(1, MAX_STEPS),
+    "meta_batch": Int(1, MAX_BATCH),
+    "batch_size": Int(1, MAX_BATCH),
+    "num_inner_episodes": Int(1, MAX_STEPS),
+    "p_naive": Float(0.0, 1.0),
+    "population_size": Int(1, MAX_BATCH),
+    "naive_population_size": Int(1, MAX_BATCH),
+    "dynamic_naive_agents": Flag(),
+    "history": Check(_history),
+    "model": Check(_model_kind),
+    "hidden": Int(1, MAX_HIDDEN),
+    "estimator": OneOf(tuple(sorted(ESTIMATOR_FLAGS))),
+    "algorithm": OneOf(("ppo", "a2c")),
+    "ppo_nminibatches": Int(1, MAX_BATCH),
+    "ppo_nepochs": Int(1, MAX_STEPS),
+    "clip_eps": Float(0.0, low_open=True),
+    "value_coef": Float(0.0),
+    "clip_value": Flag(),
+    "entropy_coef": Float(0.0),
+    "advantage_normalization": Flag(),
+    "advantage_std": Flag(),
+    "batch_scaling": OneOf(("sum", "mean")),
+    "reward_rescaling": Float(0.0, low_open=True),
+    "gamma": Float(0.0, 1.0),
+    "td_lambda": Float(0.0, 1.0),
+    "gae_lambda": Float(0.0, 1.0),
+    "optimizer": OneOf(("adam", "sgd")),
+    "adam_eps": Float(0.0, low_open=True),
+    "learning_rate": Float(0.0, low_open=True),
+    "max_grad_norm": Maybe(Float(0.0, low_open=True)),
+    "naive_model": Maybe(Check(_model_kind)),
+    "naive_learning_rate": Float(0.0, low_open=True),
+    "naive_optimizer": OneOf(("adam", "sgd")),
+    "naive_reward_rescaling": Float(0.0),
+    "naive_gamma": Float(0.0, 1.0),
+    "run_dir": Maybe(Text()),
+    "checkpoint_every": Int(1, MAX_STEPS),
+    "resume": Flag(),
+    "overwrite": Flag(),
+    "progress": Flag(),
+    "tensorboard": Maybe(Flag()),
+    "torch_threads": Maybe(Int(0, MAX_THREADS)),
+}
+
+#: The LOLA-DiCE fields of :class:`LolaArgs`.
+LOLA_RULES: dict[str, Rule] = {
+    "lola_lookahead": Int(0, 64),
+    "lola_opponent_lr": Float(0.0, low_open=True),
+    "lola_objective": OneOf(("final", "sum")),
+    "lola_eval_every": Int(1, MAX_STEPS),
+}
 
 
 @dataclass
@@ -129,7 +253,9 @@ class Args:
     checkpoint_every: int = 10
     """write checkpoint.pt every this many iterations (and at the end)"""
     resume: bool = False
-    """continue from the run directory's checkpoint"""
+    """continue the run in ``run_dir`` from its checkpoint"""
+    overwrite: bool = False
+    """replace an existing run in ``run_dir`` (its checkpoint, metrics, args and logs) instead of refusing"""
     progress: bool = True
     """show a progress bar"""
     tensorboard: bool | None = None
@@ -143,35 +269,20 @@ class Args:
     default on the 2-core machine, see docs/coala.md), 0 = torch's default, N = N threads"""
 
     def __post_init__(self) -> None:
+        validate_fields(self, ARGS_RULES, cli_label)
         self.history = tuple(self.history)
-        if self.estimator not in ESTIMATOR_FLAGS:
-            raise ValueError(f"estimator must be one of {sorted(ESTIMATOR_FLAGS)}, got {self.estimator!r}")
-        if self.algorithm not in ("ppo", "a2c"):
-            raise ValueError(f"algorithm must be 'ppo' or 'a2c', got {self.algorithm!r}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.batch_scaling not in ("sum", "mean"):
-            raise ValueError(f"batch_scaling must be 'sum' or 'mean', got {self.batch_scaling!r}")
-        for name in ("iterations", "meta_batch", "batch_size", "num_inner_episodes", "population_size",
-                     "ppo_nminibatches", "ppo_nepochs", "checkpoint_every", "naive_population_size"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        if not 0.0 <= self.p_naive <= 1.0:
-            raise ValueError(f"p_naive must lie in [0, 1], got {self.p_naive}")
+        if self.resume and self.overwrite:
+            raise ValueError("resume (--resume) and overwrite (--overwrite) exclude each other: resume continues the "
+                             "run in run_dir, overwrite replaces it")
         if self.p_naive < 1.0 and self.population_size < 2:
-            raise ValueError(f"p_naive={self.p_naive} < 1 needs population_size >= 2 (agents never face themselves)")
+            raise ValueError(f"p_naive (--p-naive) = {self.p_naive} < 1 needs population_size (--population-size) "
+                             ">= 2 (agents never face themselves)")
         if self.history and self.p_naive < 1.0:
             raise ValueError("history channels are not supported in mixed pools: the agents also act as co-players "
                              "on the plain game observation; use history=() or p_naive=1")
         if self.algorithm == "ppo" and self.meta_batch < self.ppo_nminibatches:
-            raise ValueError(f"meta_batch={self.meta_batch} must be >= ppo_nminibatches={self.ppo_nminibatches}")
-        for name in ("gamma", "td_lambda", "gae_lambda"):
-            v = getattr(self, name)
-            if not 0.0 <= v <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {v}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+            raise ValueError(f"meta_batch (--meta-batch) = {self.meta_batch} must be >= ppo_nminibatches "
+                             f"(--ppo-nminibatches) = {self.ppo_nminibatches}")
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -220,11 +331,4 @@ class LolaArgs(Args):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.lola_lookahead, int) or self.lola_lookahead < 0:
-            raise ValueError(f"lola_lookahead must be an int >= 0, got {self.lola_lookahead!r}")
-        if self.lola_objective not in ("final", "sum"):
-            raise ValueError(f"lola_objective must be 'final' or 'sum', got {self.lola_objective!r}")
-        if not self.lola_eval_every >= 1:
-            raise ValueError(f"lola_eval_every must be >= 1, got {self.lola_eval_every}")
-
-
+        validate_fields(self, LOLA_RULES, cli_label)

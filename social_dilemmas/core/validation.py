@@ -187,14 +187,21 @@ class Float(Rule):
             parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
         if self.high is not None:
             parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        if self.low is not None and self.high is not None:
+            return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
         return " and ".join(parts)
 
     def __call__(self, name: str, value: Any) -> float:
-        v = check_float32(name, value) if self.float32 else check_finite(name, value)
+        bounds = self.describe()
+        allowed = f"a number {bounds}".rstrip() if bounds else "a finite number"
+        v = _as_float(name, value, allowed)
+        if not math.isfinite(v) or (self.float32 and abs(v) > FLOAT32_MAX):
+            limit = f" in float32 (|x| <= {FLOAT32_MAX:.4g})" if self.float32 else ""
+            raise ValueError(f"{name} must be {allowed}, finite{limit}; got {value!r}")
         lo_bad = self.low is not None and (v <= self.low if self.low_open else v < self.low)
         hi_bad = self.high is not None and (v >= self.high if self.high_open else v > self.high)
         if lo_bad or hi_bad:
-            raise ValueError(f"{name} must be {self.describe()}, got {value!r}")
+            raise ValueError(f"{name} must be {bounds}, got {value!r}")
         return v
 
 

@@ -62,7 +62,10 @@ def source_root() -> Path | None:
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
-    """``out_dir`` resolved; ``ValueError`` if it lies in the package or in the source tree's docs/."""
+    """``out_dir`` resolved; ``ValueError`` if it lies in the package or in the source tree's docs/,
+    ``NotADirectoryError`` if it is a file."""
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise NotADirectoryError(f"--out {out_dir} is a file; give a directory (it is created when missing)")
     out = Path(out_dir).resolve()
     guarded = [Path(__file__).resolve().parent]
     root = source_root()

@@ -66,6 +66,8 @@ from social_dilemmas.baselines.runtime import (
     time_coplayer_updates,
     torch_threads,
 )
+from social_dilemmas.core.rng import check_seed
+from social_dilemmas.core.validation import MAX_BATCH, MAX_STEPS, check_positive_int
 from social_dilemmas.models import PolicyValueModel
 from social_dilemmas.models.functional import log_probs_entropy
 
@@ -331,6 +333,10 @@ def evaluate_episodes(
     greedy: bool = False,
 ) -> list[dict[str, float]]:
     """The metrics of each of ``episodes`` evaluation meta-episodes (arguments as :func:`evaluate`)."""
+    episodes = check_positive_int("episodes", episodes, MAX_STEPS)
+    check_seed("seed", seed)
+    if meta_batch is not None:
+        check_positive_int("meta_batch", meta_batch, MAX_BATCH)
     model, args, _ = load_model(checkpoint, device)
     model.requires_grad_(False)  # (no torch.no_grad() here: naive co-players learn inside the env)
     overrides: dict[str, Any] = {"device": device, "run_dir": None, "resume": False, "progress": False}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,7 +24,7 @@ from social_dilemmas.baselines.distributed import require_single_process
 from social_dilemmas.baselines.metrics import rollout_metrics
 from social_dilemmas.baselines.rollout import Rollout
 from social_dilemmas.baselines.runlog import Progress, RunLogger
-from social_dilemmas.baselines.runtime import env_seed, probe_dims, torch_threads
+from social_dilemmas.baselines.runtime import RunSetupError, env_seed, prepare_run_dir, probe_dims, torch_threads
 from social_dilemmas.coplayers.naive import InnerEpisodeBatch, NaiveConfig, NaiveLearner
 from social_dilemmas.core.rng import RNG
 from social_dilemmas.models.functional import log_probs_entropy, sample_actions_from_uniforms
@@ -88,6 +87,13 @@ def run_naive(args: Args) -> TrainResult:
     from social_dilemmas.coplayers.pool import OpponentPool  # noqa: PLC0415
     from social_dilemmas.wrappers.shaping import ShapingMetaEnv  # noqa: PLC0415
 
+    if args.resume:
+        raise RunSetupError(
+            "resume (--resume): the naive-vs-naive baseline keeps no checkpoint (its learners start afresh every "
+            "meta-episode), so there is nothing to resume; run it again without --resume (add --overwrite to "
+            "replace the run in run_dir)"
+        )
+    run_dir = prepare_run_dir(args)
     with torch_threads(args):
         torch.manual_seed(args.seed)
         np.random.seed(args.seed % (2**32))
@@ -101,7 +107,6 @@ def run_naive(args: Args) -> TrainResult:
         ego = NaiveLearner(dims["coplayer_obs_dim"], dims["num_actions"], args.meta_batch,
                            _naive_config(args, args.seed * 7919 + 100_003), device=args.device)
         gen = torch.Generator(device=args.device).manual_seed(args.seed * 1_000_033 + 5)
-        run_dir = Path(args.run_dir) if args.run_dir else None
         logger = RunLogger(run_dir, tensorboard=args.tensorboard, hparams=args.to_dict()) if run_dir else None
         if run_dir:
             (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))

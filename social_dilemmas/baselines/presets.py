@@ -343,5 +343,13 @@ def _coerce(tp: Any, raw: Any, key: str) -> Any:
     if origin is tuple:
         return tuple(x for x in raw.split(",") if x)
     if origin is dict or tp is dict:
-        return json.loads(raw)
+        flag = f"{key} (--{key.replace('_', '-')})"
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as e:
+            example = '{"max_steps": 20}'
+            raise ValueError(f"{flag} must be a JSON object such as '{example}'; got {raw!r} ({e})") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{flag} must be a JSON object such as '{{\"max_steps\": 20}}'; got {raw!r}")
+        return value
     return raw

@@ -68,7 +68,9 @@ class RunLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415
 
-                self._tb = SummaryWriter(log_dir=str(self.run_dir / "tb"))
+                # on resume, drop the events of iterations after the checkpoint (they are re-run)
+                purge = None if resume_from is None else resume_from + 1
+                self._tb = SummaryWriter(log_dir=str(self.run_dir / "tb"), purge_step=purge)
             except Exception as e:  # pragma: no cover - depends on the environment
                 if tensorboard:
                     raise ImportError(f"TensorBoard logging was requested but is unavailable: {e}") from e

@@ -10,7 +10,10 @@ themselves live in :mod:`.coala_ppo` and :mod:`.lola_dice`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import shutil
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,19 @@ from social_dilemmas.baselines.rollout import Timer
 from social_dilemmas.baselines.runlog import Progress, RunLogger
 from social_dilemmas.models import PolicyValueModel, make_model
 
-CHECKPOINT_NAME = "checkpoint.pt"
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_NAME = ckpt.CHECKPOINT_NAME
+CHECKPOINT_FORMAT = ckpt.FORMAT
+#: What a run writes into its run directory (all of it is replaced by ``overwrite``).
+RUN_FILES = (CHECKPOINT_NAME, CHECKPOINT_NAME + ".tmp", "metrics.csv", "args.json", "run_info.json")
+RUN_DIRS = ("tb",)
+
+
+class RunSetupError(ValueError):
+    """A run cannot start as asked (e.g. resuming to fewer iterations than its checkpoint holds)."""
+
+
+class ResumeWarning(UserWarning):
+    """A resumed run will not be bit-for-bit the run it continues (e.g. another CPU thread count)."""
 
 
 # ============================================================================ building blocks
@@ -132,8 +146,17 @@ def clip_grad_norm_per_member(model: PolicyValueModel, max_norm: float | None) -
 # ============================================================================ checkpoints
 
 
+def runtime_info(args: Args) -> dict[str, Any]:
+    """What besides ``args`` decides the exact floating-point results of a run."""
+    from social_dilemmas import __version__  # noqa: PLC0415
+
+    return {"torch_threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(args.device),
+            "social_dilemmas": __version__}
+
+
 def checkpoint_state(args: Args, model, optimizer, generator, iteration: int) -> dict[str, Any]:
     return {
+        "runtime": runtime_info(args),
         "format": CHECKPOINT_FORMAT,
         "args": args.to_dict(),
         "iteration": iteration,
@@ -146,23 +169,44 @@ def checkpoint_state(args: Args, model, optimizer, generator, iteration: int) ->
     }
 
 
-def args_from_checkpoint(state: dict[str, Any], **overrides: Any) -> Args:
-    """The run's :class:`Args` (a ``LolaArgs`` for LOLA-DiCE checkpoints) with ``overrides``."""
+def args_from_checkpoint(state: dict[str, Any], path: Any = None, **overrides: Any) -> Args:
+    """The run's :class:`Args` (a ``LolaArgs`` for LOLA-DiCE checkpoints) with ``overrides``.
+
+    Settings this package does not know (a checkpoint from a newer version) raise
+    :class:`~social_dilemmas.baselines.checkpoint.CheckpointError` naming them and ``path``.
+    """
     d = dict(state["args"])
     d["history"] = tuple(d.get("history", ()))
     d.update(overrides)
-    return (LolaArgs if d.get("algo") == "lola-dice" else Args)(**d)
+    cls = LolaArgs if d.get("algo") == "lola-dice" else Args
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        version = state.get("package_version")
+        raise ckpt.CheckpointError(
+            f"checkpoint {path if path is not None else '(given state)'} has settings this social-dilemmas does not "
+            f"know: {', '.join(unknown)}; it was written by "
+            f"{f'social-dilemmas {version}' if version else 'another version'}: upgrade the package to load it"
+        )
+    try:
+        return cls(**d)
+    except (TypeError, ValueError) as e:
+        raise ckpt.CheckpointError(
+            f"checkpoint {path if path is not None else '(given state)'} holds settings this version rejects: {e}"
+        ) from e
 
 
 def load_model(checkpoint: str | Path, device: str = "cpu") -> tuple[PolicyValueModel, Args, dict[str, Any]]:
     """``(model, args, state)`` from a checkpoint file or a run directory."""
-    path = Path(checkpoint)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
+    path = ckpt.resolve_path(checkpoint)
     state = ckpt.load(path, map_location=device)
-    args = args_from_checkpoint(state, device=device)
+    args = args_from_checkpoint(state, path, device=device)
     model = build_model(args, state["obs_dim"], state["num_actions"])
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as e:
+        raise ckpt.CheckpointError(f"checkpoint {path}: its weights do not fit the {args.model} model of its "
+                                   f"settings ({str(e).splitlines()[0]})") from e
     return model, args, state
 
 
@@ -201,7 +245,7 @@ def check_resumable(args: Args, state: dict[str, Any]) -> None:
     now = args.to_dict()
     diff = sorted(k for k in now if k not in RESUMABLE_CHANGES and k in saved and saved[k] != now[k])
     if diff:
-        raise ValueError("cannot resume with different settings: " + ", ".join(
+        raise RunSetupError("cannot resume with different settings: " + ", ".join(
             f"{k}: checkpoint {saved[k]!r} vs now {now[k]!r}" for k in diff))
 
 
@@ -212,10 +256,10 @@ def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, 
     Returns ``(dims, run_dir, checkpoint_path, generator, model, optimizer, start_iteration)``;
     shared by every trainer that checkpoints an agent model (COALA, LOLA-DiCE).
     """
+    run_dir = prepare_run_dir(args)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed % (2**32))
     dims = probe_dims(args)
-    run_dir = Path(args.run_dir) if args.run_dir else None
     ckpt_path = run_dir / CHECKPOINT_NAME if run_dir else None
     generator = make_generator(args)
     model = build_model(args, dims["ego_obs_dim"], dims["num_actions"])
@@ -225,12 +269,93 @@ def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, 
         if ckpt_path is None or not ckpt_path.exists():
             raise FileNotFoundError(f"resume needs a checkpoint at {ckpt_path} (run_dir={args.run_dir!r})")
         state = ckpt.load(ckpt_path, map_location=args.device)
+        start = int(state["iteration"])
+        if args.iterations < start:
+            raise RunSetupError(
+                f"iterations (--iterations) = {args.iterations} is below the iteration of the checkpoint in "
+                f"{run_dir} ({start}): resuming cannot go back; pass --iterations >= {start}, or start a new run "
+                "(another --run-dir, or --overwrite without --resume)"
+            )
         check_resumable(args, state)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         ckpt.set_rng_state(state["rng"], generator)
-        start = int(state["iteration"])
+        note_resume(args, run_dir, state)  # type: ignore[arg-type]
     return dims, run_dir, ckpt_path, generator, model, optimizer, start
+
+
+def prepare_run_dir(args: Args) -> Path | None:
+    """Check ``args.run_dir`` before a run writes anything; with ``overwrite`` clear the old run.
+
+    Refuses (``FileExistsError``) a directory that already holds a run unless ``resume`` or
+    ``overwrite`` is set, and a path that is a file (``NotADirectoryError``). ``overwrite``
+    removes only what a run writes (:data:`RUN_FILES`, the ``tb/`` folder).
+    """
+    if not args.run_dir:
+        return None
+    run_dir = Path(args.run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"run_dir (--run-dir) {run_dir} is a file, not a directory: give a directory "
+                                 "path (it is created when missing)")
+    if args.resume or not run_dir.exists():
+        return run_dir
+    present = [n for n in (*RUN_FILES, *RUN_DIRS) if (run_dir / n).exists()]
+    if not present:
+        return run_dir
+    if not args.overwrite:
+        what = ", ".join(present)
+        it = ""
+        if (run_dir / CHECKPOINT_NAME).exists():
+            with contextlib.suppress(Exception):
+                it = f" (checkpoint at iteration {int(ckpt.load(run_dir, required=('iteration',))['iteration'])})"
+        raise FileExistsError(
+            f"run_dir (--run-dir) {run_dir} already holds a run{it}: {what}. Pass --resume to continue it, "
+            "--overwrite to replace it, or choose another run directory"
+        )
+    if _main_process():  # (with several ranks, rank 0 clears the old run)
+        for n in present:
+            target = run_dir / n
+            if target.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+    return run_dir
+
+
+def _main_process() -> bool:
+    """Rank 0 of a torch.distributed job, or a plain single process."""
+    dist = torch.distributed
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
+def note_resume(args: Args, run_dir: Path, state: dict[str, Any]) -> None:
+    """Warn when a resumed run cannot be bit-exact, and record every resume in ``run_info.json``.
+
+    Compares :func:`runtime_info` now with the checkpoint's (torch threads, torch version);
+    checkpoints written before this record existed are compared on nothing.
+    """
+    if not _main_process():
+        return
+    now = runtime_info(args)
+    before = state.get("runtime") or {}
+    changed = {k: [before[k], now[k]] for k in ("torch_threads", "torch") if k in before and before[k] != now[k]}
+    if changed:
+        what = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
+        warnings.warn(
+            f"resuming {run_dir} at iteration {state['iteration']} with {what}: the run continues, but not "
+            "bit-for-bit as it would have without the interruption (floating-point sums depend on these). "
+            "Recorded in run_info.json; pass the previous --torch-threads to stay exact.",
+            ResumeWarning,
+            stacklevel=3,
+        )
+    info_path = run_dir / "run_info.json"
+    info: dict[str, Any] = {}
+    with contextlib.suppress(Exception):
+        info = json.loads(info_path.read_text())
+    info.setdefault("runtime", before or None)
+    info.setdefault("resumes", []).append(
+        {"iteration": int(state["iteration"]), "runtime": now, "changed": changed, "bit_exact": not changed})
+    info_path.write_text(json.dumps(info, indent=2))
 
 
 class RunBook:
@@ -246,10 +371,14 @@ class RunBook:
         self.world = world or World()
         main = self.world.main  # with several ranks only rank 0 writes files and shows progress
         self.logger = None
+        self.last_saved: int | None = start if args.resume else None
         if run_dir and main:
             self.logger = RunLogger(run_dir, tensorboard=args.tensorboard, resume_from=start if args.resume else None,
                                     hparams=args.to_dict())
             (run_dir / "args.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
+            if not args.resume:
+                info = {"runtime": runtime_info(args), "resumes": []}
+                (run_dir / "run_info.json").write_text(json.dumps(info, indent=2))
         self.bar = Progress(args.iterations, initial=start, enabled=args.progress and main, desc=args.algo)
         self.history: list[dict[str, float]] = []
         self.saved_any = bool(args.resume)
@@ -289,10 +418,19 @@ class RunBook:
         self.bar.update(metrics)
         a = self.args
         if self.ckpt_path and (it % a.checkpoint_every == 0 or it == a.iterations or stop_requested):
+            bad = [n for n, p in self.model.named_parameters() if not bool(torch.isfinite(p).all())]
+            if bad:
+                kept = (f"the last good checkpoint (iteration {self.last_saved}) is intact"
+                        if self.last_saved is not None else "no checkpoint was written")
+                raise ckpt.NonFiniteLossError(
+                    f"the weights after iteration {it} are not finite ({', '.join(bad[:4])}); the checkpoint was not "
+                    f"written and {kept}. Lower the learning rate or reward_rescaling, then resume from it."
+                )
             if self.world.main:  # (all ranks hold the same model, optimiser and generator state)
                 state = checkpoint_state(a, self.model, self.optimizer, self.generator, it)
                 ckpt.save_atomic(state, self.ckpt_path)
             self.saved_any = True
+            self.last_saved = it
 
     def close(self) -> None:
         self.bar.close()

@@ -137,25 +137,28 @@ def zd_strategy(
     return Memory1Strategy(p, name=f"zd(chi={chi:g}, phi={phi:g})")
 
 
-def make_strategy(spec: str | Sequence[float] | Any, num_actions: int = 2, obs_dim: int = 5) -> Any:
+def make_strategy(
+    spec: str | Sequence[float] | Any, num_actions: int = 2, obs_dim: int = 5, *, name: str = "opponent"
+) -> Any:
     """Resolve a co-player given by name, as 5 probabilities, or as a policy object.
 
     Names: the keys of :data:`NAMED_MEMORY1` and :data:`ALIASES`. ``"random"`` resolves to a
-    uniform policy over ``num_actions`` for games that are not 2x2 iterated games.
+    uniform policy over ``num_actions`` for games that are not 2x2 iterated games. ``name`` is
+    the argument named in errors (e.g. ``"--player0"``).
     """
     if isinstance(spec, str):
         key = ALIASES.get(spec, spec)
         if key == "random" and (num_actions != 2 or obs_dim != 5):
             return UniformRandom(num_actions)
         if num_actions != 2 or obs_dim != 5:
-            check_choice("opponent", key, ["random"])
-        check_choice("opponent", key, list(NAMED_MEMORY1) + list(ALIASES))
+            check_choice(name, key, ["random"])
+        check_choice(name, key, list(NAMED_MEMORY1) + list(ALIASES))
         return Memory1Strategy(NAMED_MEMORY1[key], name=key)
     if hasattr(spec, "action_probs"):
         return spec
     if isinstance(spec, (list, tuple, torch.Tensor)):
         return Memory1Strategy(spec)
     raise TypeError(
-        f"opponent must be a strategy name ({', '.join(NAMED_MEMORY1)}), 5 cooperation probabilities, "
+        f"{name} must be a strategy name ({', '.join(NAMED_MEMORY1)}), 5 cooperation probabilities, "
         f"or a policy with action_probs(); got {spec!r}"
     )

@@ -19,6 +19,7 @@ Documented limits (also on the boundaries page of the docs):
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -109,7 +110,11 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     except TypeError:  # unhashable/incomparable values
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+        hint = ""
+        if isinstance(value, str):
+            close = difflib.get_close_matches(value, [a for a in allowed if isinstance(a, str)], n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}{hint}")
     return value
 
 

@@ -140,23 +140,33 @@ def test_numpy_scalars_are_accepted_and_stored_as_python_numbers():
     json.dumps(a.to_dict())  # still serialisable into args.json
 
 
+def _flat(text: str) -> str:
+    """Console text without box drawing and line breaks (tyro frames its errors)."""
+    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
 @pytest.mark.parametrize("flag, value, words", [
-    ("--clip-eps", "-1", ["clip_eps (--clip-eps) must be > 0, got -1"]),
+    ("--clip-eps", "-1", ["clip_eps (--clip-eps) must be > 0"]),
     ("--max-grad-norm", "-1", ["--max-grad-norm", "> 0"]),
     ("--torch-threads", "-2", ["--torch-threads", "[0, 1024]"]),
     ("--hidden", "0", ["--hidden", "[1, 65536]"]),
-    ("--game-kwargs", "{bad json", ["game_kwargs (--game-kwargs)", "JSON object"]),
+    ("--p-naive", "abc", ["--p-naive"]),
+    ("--game-kwargs", "{bad json", ["--game-kwargs"]),
     ("--game-kwargs", "[1, 2]", ["game_kwargs (--game-kwargs)", "JSON object"]),
     ("--run-dir", "", ["--run-dir", "non-empty"]),
+    ("--device", "cuda:7", ["--device", "this machine has: cpu"]),
 ])
-def test_the_train_command_refuses_bad_settings_before_writing_anything(tmp_path, flag, value, words):
+def test_the_train_command_refuses_bad_settings_before_writing_anything(tmp_path, capsys, flag, value, words):
+    if flag == "--device" and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has a cuda:7")
     run_dir = tmp_path / "r"
     argv = ["train", "coala", "--preset", "ipd-shaping-quick", "--run-dir", str(run_dir), "--iterations", "1",
-            "--no-progress", "--no-tensorboard", flag, value]
+            "--no-progress", "--tensorboard", "False", flag, value]
     with pytest.raises(SystemExit) as e:
         main(argv)
+    shown = _flat(f"{e.value.code} {capsys.readouterr().err}")
     for w in words:
-        assert w in str(e.value)
+        assert w in shown, (w, shown)
     assert not run_dir.exists()
 
 
@@ -215,20 +225,21 @@ def test_the_naive_baseline_refuses_resume_and_existing_runs(tmp_path):
     (["--iterations", "2"], ["already holds a run", "--resume", "--overwrite"]),
     (["--resume", "--iterations", "0"], ["--iterations", "positive"]),
 ])
-def test_the_train_command_surfaces_run_dir_refusals(tmp_path, argv_tail, words):
+def test_the_train_command_surfaces_run_dir_refusals(tmp_path, capsys, argv_tail, words):
     run_dir = tmp_path / "run"
     train(tiny(run_dir=str(run_dir), iterations=1))
     argv = ["train", "coala", "--preset", "ipd-shaping-quick", "--run-dir", str(run_dir), "--meta-batch", "2",
-            "--batch-size", "2", "--num-inner-episodes", "2", "--no-progress", "--no-tensorboard", *argv_tail]
+            "--batch-size", "2", "--num-inner-episodes", "2", "--no-progress", "--tensorboard", "False", *argv_tail]
     with pytest.raises(SystemExit) as e:
         main(argv)
+    shown = _flat(f"{e.value.code} {capsys.readouterr().err}")
     for w in words:
-        assert w in str(e.value)
+        assert w in shown, (w, shown)
 
 
 def test_train_naive_resume_on_the_command_line_is_refused(tmp_path):
     argv = ["train", "naive", "--preset", "ipd-shaping-quick", "--run-dir", str(tmp_path / "n"), "--resume",
-            "--no-progress", "--no-tensorboard"]
+            "--no-progress", "--tensorboard", "False"]
     with pytest.raises(SystemExit, match="nothing to resume"):
         main(argv)
 
@@ -334,8 +345,8 @@ def test_tensorboard_holds_each_iteration_once_after_a_crash_and_resume(tmp_path
     train(tiny(run_dir=str(run_dir), iterations=4, checkpoint_every=2, tensorboard=True, resume=True))
     acc = EventAccumulator(str(run_dir / "tb"))
     acc.Reload()
-    steps = [e.step for e in acc.Scalars("reward/ego")]
-    assert steps == [1, 2, 3, 4]
+    tag = next(t for t in acc.Tags()["scalars"] if t.endswith("iteration"))
+    assert [e.value for e in acc.Scalars(tag)] == [1, 2, 3, 4]  # each iteration once, in order
 
 
 # ====================================================================== 10. small command-line cases

@@ -32,6 +32,16 @@ def _hparam_value(v: Any) -> Any:
     return v if isinstance(v, (bool, int, float, str)) else str(v)
 
 
+def _tb_step(metrics: dict[str, Any], iteration: int) -> int:
+    """TensorBoard's step of an iteration: its ``perf/env_steps`` when logged, else the iteration."""
+    env_steps = metrics.get("perf/env_steps")
+    try:
+        value = float(env_steps)  # a float, or its text in a CSV row
+    except (TypeError, ValueError):
+        return iteration
+    return int(value) if math.isfinite(value) else iteration
+
+
 class RunLogger:
     """Writes ``metrics.csv`` (and TensorBoard events) under ``run_dir``.
 
@@ -51,12 +61,16 @@ class RunLogger:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.csv_path = self.run_dir / "metrics.csv"
         self._fields: list[str] | None = None
+        # on resume, TensorBoard drops the events after the checkpoint (those iterations run again):
+        # from the step after the last kept row (TensorBoard's steps are env steps when logged)
+        purge = None if resume_from is None else resume_from + 1
         if resume_from is not None and self.csv_path.exists():
             with open(self.csv_path, newline="") as f:
                 rows = list(csv.DictReader(f))
             if rows:
                 self._fields = list(rows[0].keys())
                 keep = [r for r in rows if int(float(r["iteration"])) <= resume_from]
+                purge = _tb_step(keep[-1], resume_from) + 1 if keep else 0
                 with open(self.csv_path, "w", newline="") as f:
                     w = csv.DictWriter(f, fieldnames=self._fields)
                     w.writeheader()
@@ -68,8 +82,6 @@ class RunLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415
 
-                # on resume, drop the events of iterations after the checkpoint (they are re-run)
-                purge = None if resume_from is None else resume_from + 1
                 self._tb = SummaryWriter(log_dir=str(self.run_dir / "tb"), purge_step=purge)
             except Exception as e:  # pragma: no cover - depends on the environment
                 if tensorboard:
@@ -106,8 +118,7 @@ class RunLogger:
         with open(self.csv_path, "a", newline="") as f:
             csv.DictWriter(f, fieldnames=self._fields, extrasaction="ignore").writerow(row)
         if self._tb is not None:
-            env_steps = metrics.get("perf/env_steps")
-            step = int(env_steps) if isinstance(env_steps, (int, float)) and math.isfinite(env_steps) else iteration
+            step = _tb_step(metrics, iteration)
             self._tb.add_scalar("progress/iteration", float(iteration), step)
             for k, v in metrics.items():
                 if isinstance(v, (int, float)) and math.isfinite(float(v)):

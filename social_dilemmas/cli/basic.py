@@ -32,10 +32,12 @@ def _parse_batches(text: str) -> list[int]:
 
 
 def _check_device(device: str) -> str:
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise SystemExit(f"--device must be cpu or cuda[:N], got {device!r}")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit("--device cuda was asked for but torch sees no CUDA device")
+    from social_dilemmas.core.devices import check_device
+
+    try:
+        check_device(device, "--device")
+    except (TypeError, ValueError) as e:
+        raise SystemExit(str(e)) from None
     return device
 
 
@@ -82,7 +84,10 @@ def _cmd_demo(args: argparse.Namespace, rest: list[str]) -> int:
     from social_dilemmas.registration import make_batched
 
     env = make_batched("IPD-v0", batch_size=1)
-    players = [make_strategy(args.player0), make_strategy(args.player1)]
+    try:
+        players = [make_strategy(args.player0, name="--player0"), make_strategy(args.player1, name="--player1")]
+    except (TypeError, ValueError) as e:
+        raise SystemExit(str(e)) from None
     obs = env.reset(seed=args.seed)
     totals = [0.0, 0.0]
     names = env.game.table.action_meanings  # type: ignore[attr-defined]

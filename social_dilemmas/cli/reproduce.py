@@ -58,7 +58,7 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
         default = Path("reproduced") / f"{args.figure}{'-quick' if args.quick else ''}"
         try:
             out = check_out_dir(args.out if args.out is not None else default)
-        except ValueError as e:
+        except (ValueError, NotADirectoryError) as e:
             raise SystemExit(str(e)) from None
     scale = "quick (scaled down)" if args.quick else "the paper's settings"
     print(f"{args.figure}: {fig.about}; {scale}, expected {fig.quick_time if args.quick else fig.full_time} "

@@ -96,7 +96,10 @@ def parse_train_args(rest: list[str]) -> tuple[Any, bool]:
     else:  # --help without a preset: the dataclass defaults
         default = LolaArgs() if algo == "lola-dice" else Args(algo=algo)
         prog = f"social-dilemmas train {algo} --preset NAME"
-    args = tyro.cli(type(default), args=rest, default=default, prog=prog, description=describe_presets())
+    try:
+        args = tyro.cli(type(default), args=rest, default=default, prog=prog, description=describe_presets())
+    except (TypeError, ValueError) as e:  # Args' own checks that tyro does not report itself
+        raise SystemExit(str(e)) from None
     return args, bool(as_json)
 
 
@@ -166,7 +169,8 @@ def _run(ns: argparse.Namespace, rest: list[str]) -> int:
     t0 = time.perf_counter()
     try:
         result = run(args)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError, PeerFailure) as e:
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError, NotADirectoryError,
+            PeerFailure) as e:
         raise SystemExit(str(e)) from None  # (PeerFailure: a data-parallel job lost a rank; one line, no traceback)
     if not main_rank:
         return 130 if result.interrupted else 0

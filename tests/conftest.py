@@ -53,3 +53,12 @@ def pytest_collection_modifyitems(config, items):
 def device(request) -> str:
     """Every available device: ``cpu``, and ``cuda`` when present."""
     return request.param
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small tensors: one torch thread is much faster than two on a busy 2-core CI machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

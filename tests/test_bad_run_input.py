@@ -22,13 +22,7 @@ from social_dilemmas.baselines.naive_baseline import run_naive
 from social_dilemmas.baselines.runtime import ResumeWarning, RunSetupError, args_from_checkpoint
 from social_dilemmas.cli import main
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(**kw) -> Args:

@@ -17,7 +17,7 @@ DEMO_RUN ?= runs/demo-coala-ipd
 demo: install
 	$(PY) -m social_dilemmas.cli demo
 	$(PY) -m social_dilemmas.cli train coala --preset ipd-shaping-quick --iterations 60 --torch-threads 1 \
-		--run-dir $(DEMO_RUN)
+		--run-dir $(DEMO_RUN) --overwrite
 	$(PY) -m social_dilemmas.cli eval $(DEMO_RUN) --against naive
 
 ## The default test suite (slow learning checks excluded; run them with `make test-slow`).

@@ -192,6 +192,8 @@ def run_experiment(
                 run_dir = Path(run_root) / _slug(label) / f"seed{seed}"
                 overrides["run_dir"] = str(run_dir)
                 overrides["resume"] = (run_dir / "checkpoint.pt").exists()
+                if not overrides["resume"] and run_dir.is_dir() and any(run_dir.iterdir()):
+                    overrides["overwrite"] = True  # killed before its first checkpoint: start it again
             jobs_list.append({"label": label, "algo": algo, "preset": preset, "overrides": overrides,
                               "metrics": exp["metrics"], "seed": seed,
                               "command": _command(preset, algo, overrides)})

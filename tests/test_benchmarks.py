@@ -50,3 +50,10 @@ def test_gpu_check_lists_every_step_in_a_dry_run_and_is_shellcheck_clean():
     assert subprocess.run(["bash", str(script), "--bogus"], capture_output=True).returncode == 2
     if shutil.which("shellcheck"):
         subprocess.run(["shellcheck", str(script), str(ROOT / "scripts" / "check_two_nodes.sh")], check=True)
+
+
+def test_validation_benchmark_reports_every_figure(tmp_path):
+    out = load("bench_validation").main(["--repeats", "1", "--out", str(tmp_path / "v.json")])
+    assert (tmp_path / "v.json").exists()
+    for key in ("naive_update_ms", "naive_health_check_ms", "checkpoint_digest_ms", "ipd_step_us_validate"):
+        assert out[key] > 0, key

@@ -16,7 +16,9 @@ history.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,12 +204,15 @@ def make_game(env_id: str, *, device: Any = "cpu", **kwargs: Any) -> BatchedGame
     entry = get_entry(env_id, "game")
     cls = _load(entry.core)
     merged = {**entry.kwargs, **kwargs}
-    try:
-        return cls(device=device, **merged)
-    except TypeError as e:
-        if "unexpected keyword argument" in str(e):
-            raise TypeError(f"{entry.id}: {e}") from None
-        raise
+    params = inspect.signature(cls).parameters
+    accepted = [n for n in params if n not in ("self", "device", "name")]
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = [] if open_ended else [k for k in kwargs if k not in accepted and k != "name"]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], accepted, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TypeError(f"{entry.id} has no option {unknown[0]!r}{hint}; its options: {', '.join(accepted)}")
+    return cls(device=device, **merged)
 
 
 def make_batched(

@@ -436,6 +436,29 @@ def _stepped(env):
     return env
 
 
+@pytest.mark.parametrize(
+    "build, exc, words",
+    [
+        (lambda: make_batched("IPD-v0", 1, max_step=3), TypeError, ["max_step", "did you mean 'max_steps'", "payoffs"]),
+        (lambda: gym.make("social_dilemmas/CleanUpLite-v0", aple_reward=2), TypeError, ["aple_reward", "apple_reward"]),
+        (lambda: ShapingMetaEnv(coplayer="random", game_kwargs=[1]), TypeError, ["game_kwargs", "dict"]),
+        (lambda: ShapingMetaEnv(coplayer=["a"] * 5), ValueError, ["p_cooperate", "[0, 1]"]),
+        (lambda: gym.make("social_dilemmas/IPD-v0", opponent="titfortat"), ValueError,
+         ["opponent", "did you mean 'tit_for_tat'"]),
+    ],
+)
+def test_unknown_options_and_misspelt_names_are_pointed_out(build, exc, words):
+    with raises(exc, *words):
+        build()
+
+
+def test_the_meta_env_reports_wide_unsigned_ego_actions_as_themselves():
+    env = ShapingMetaEnv(coplayer="random", meta_batch=2, batch_size=2)
+    env.reset(seed=0)
+    with raises(ValueError, "ego_actions", "[0, 2)", f"got {2**64 - 1}"):
+        env.step(torch.full((2, 2), 2**64 - 1, dtype=torch.uint64))
+
+
 # ====================================================================== the mechanism itself
 def test_field_rules_convert_and_name_fields_in_cli_form():
     from dataclasses import dataclass

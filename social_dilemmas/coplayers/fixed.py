@@ -66,7 +66,11 @@ class Memory1Strategy(_Memoryless):
     num_actions = 2
 
     def __init__(self, p_cooperate: Sequence[float] | torch.Tensor, name: str = "memory1") -> None:
-        p = torch.as_tensor(p_cooperate, dtype=torch.float32).flatten()
+        try:
+            p = torch.as_tensor(p_cooperate, dtype=torch.float32).flatten()
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"p_cooperate must be 5 probabilities in [0, 1] (start, CC, CD, DC, DD), "
+                             f"got {p_cooperate!r}") from None
         if p.numel() != 5:
             raise ValueError(
                 f"p_cooperate must hold 5 probabilities (start, CC, CD, DC, DD), got {p.numel()}: {p_cooperate!r}"

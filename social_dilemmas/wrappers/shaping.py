@@ -80,7 +80,7 @@ from torch import Tensor
 
 from social_dilemmas.coplayers.fixed import ALIASES, NAMED_MEMORY1, make_strategy
 from social_dilemmas.coplayers.naive import InnerEpisodeBatch, NaiveLearner, default_naive_config
-from social_dilemmas.core.game import COPLAYER_STREAM, BatchedGame
+from social_dilemmas.core.game import COPLAYER_STREAM, BatchedGame, first_bad_action
 from social_dilemmas.core.rng import RNG, sample_categorical, seeds_for_batch
 from social_dilemmas.core.validation import MAX_BATCH, MAX_STEPS, allocation_guard, check_positive_int
 from social_dilemmas.registration import get_entry, make_game
@@ -262,6 +262,8 @@ class ShapingMetaEnv:
             self.game_id = game.spec.name
         else:
             self.game_id = get_entry(game).id
+            if game_kwargs is not None and not isinstance(game_kwargs, dict):
+                raise TypeError(f"game_kwargs must be None or a dict of {self.game_id} options, got {game_kwargs!r}")
             self.game = make_game(self.game_id, device=device, **(game_kwargs or {}))
         self.device = self.game.device
         spec = self.game.spec
@@ -587,12 +589,11 @@ class ShapingMetaEnv:
             raise ValueError(f"ego_actions must have an integer dtype, got {actions.dtype}")
         if tuple(actions.shape) not in ((mb, b), (mb * b,)):
             raise ValueError(f"ego_actions must have shape [meta_batch, B] = [{mb}, {b}], got {list(actions.shape)}")
-        actions = actions.to(device=self.device, dtype=torch.int64).reshape(-1)
-        if self.validate and bool(((actions < 0) | (actions >= self.num_actions)).any()):
-            bad = actions[(actions < 0) | (actions >= self.num_actions)][0].item()
+        bad = first_bad_action(actions, self.num_actions) if self.validate else None
+        if bad is not None:
             raise ValueError(f"ego_actions must lie in [0, {self.num_actions}) "
                              f"({', '.join(self.spec.action_meanings)}), got {bad}")
-        return actions
+        return actions.to(device=self.device, dtype=torch.int64).reshape(-1)
 
     # ------------------------------------------------------------------ diagnostics
 

@@ -211,7 +211,8 @@ def make_game(env_id: str, *, device: Any = "cpu", **kwargs: Any) -> BatchedGame
     if unknown:
         close = difflib.get_close_matches(unknown[0], accepted, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise TypeError(f"{entry.id} has no option {unknown[0]!r}{hint}; its options: {', '.join(accepted)}")
+        raise TypeError(f"{entry.id}: unexpected keyword argument {unknown[0]!r}{hint}; its options: "
+                        f"{', '.join(accepted)}")
     return cls(device=device, **merged)
 
 

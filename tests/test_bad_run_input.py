@@ -283,8 +283,8 @@ def test_after_a_divergence_the_last_checkpoint_holds_finite_weights(tmp_path, m
     real = coala_ppo.update_learner
     run_dir = tmp_path / "run"
 
-    def diverging(args, model, optimizer, batch, generator, iteration):
-        out = real(args, model, optimizer, batch, generator, iteration)
+    def diverging(args, model, optimizer, batch, generator, iteration, *rest, **kw):
+        out = real(args, model, optimizer, batch, generator, iteration, *rest, **kw)
         if iteration == 3:  # a step that leaves the weights infinite while its loss was finite
             with torch.no_grad():
                 next(model.parameters()).fill_(float("inf"))

@@ -16,7 +16,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 TRAIN=(train coala --preset ipd-shaping-quick --iterations 3 --meta-batch 6 --batch-size 2
        --num-inner-episodes 3 --naive-population-size 2 --seed 5 --checkpoint-every 1 --no-progress
-       --no-tensorboard)
+       --tensorboard False)
 
 for node in 0 1; do
   # (node 1 is started a little later; both wait for each other at the rendezvous)

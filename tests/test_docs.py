@@ -26,7 +26,7 @@ def _page_name(entry) -> str:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    """The generated pages, written by ``docs/gen_pages.py DIR`` as ``make docs`` would."""
+    """The generated pages, written by ``docs/gen_pages.py DIR`` (what the build's hook runs)."""
     out = tmp_path_factory.mktemp("generated")
     subprocess.run([sys.executable, str(ROOT / "docs" / "gen_pages.py"), str(out)], check=True, cwd=ROOT)
     return out

@@ -1,9 +1,9 @@
 # One command for the main job, one for the tests (see README).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,sb3,viz
+EXTRAS ?= dev,sb3,viz,docs
 
-.PHONY: install demo test test-slow lint docs bench references clean
+.PHONY: install demo test test-slow lint docs figures bench references clean
 
 $(VENV)/.installed: pyproject.toml scripts/install.sh
 	VENV=$(VENV) bash scripts/install.sh $(EXTRAS)
@@ -31,9 +31,13 @@ test-slow: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+## The documentation site (site/); the generated pages are made by the build itself (docs/gen_pages.py hook).
 docs: install
-	$(PY) docs/gen_pages.py
-	$(PY) -m mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+## Maintainers: rewrite the figures the docs show (full settings; see `social-dilemmas reproduce --help`).
+figures: install
+	for f in fig3a fig3b fig3c fig4; do $(PY) -m social_dilemmas.cli reproduce $$f --docs || exit 1; done
 
 bench: install
 	$(PY) -m social_dilemmas.cli bench IPD-v0 --batch 1,64,1024,8192,65536 --device cpu

@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from social_dilemmas.registration import make_game  # noqa: E402
 
-#: The targets of issue 3 (env-steps/s at batch 8192 on the project's 2-core CPU).
+#: The project's throughput targets (env-steps/s at batch 8192 on its 2-core CPU; docs/benchmarks.md).
 TARGETS = {"CoinGame-v0": 1.8e6, "CleanUpLite-v0": 1.0e6}
-#: JaxMARL 0.2's jitted coin game at batch 8192 on that CPU, as quoted in the issue.
+#: JaxMARL 0.2's jitted coin game at batch 8192 on that CPU, the figure the target was set from.
 JAXMARL_QUOTED = 1.8e6
 
 

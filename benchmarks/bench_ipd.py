@@ -1,4 +1,4 @@
-"""IPD core throughput next to a bare torch IPD step (the issue's yardstick).
+"""IPD core throughput next to a bare torch IPD step (the project's yardstick).
 
 The bare step does only what any IPD needs (joint index, payoff gather, next one-hot) with
 no state object, validation, time limit or autoreset. The core must stay within a factor 2.

@@ -12,7 +12,7 @@ For each shape ``(P, N, L)`` (population, sub-environments per member, sequence 
 * ``gru_seq``       — the GRU's sequence mode, for comparison (its recurrence is a loop over time);
 
 each forward-only (``no_grad``) and forward + backward, as medians over repeats, and prints one
-JSON document (``--out`` also writes it). Defaults are the two shapes named in the issue: naive
+JSON document (``--out`` also writes it). Defaults are the two shapes the trainers use most: naive
 learners ``P=128, N=16, L=200`` and one meta agent ``P=1, N=2048, L=200``.
 
     python benchmarks/bench_models.py [--device cpu|cuda] [--shapes 128x16x200,1x2048x200] [--out FILE]

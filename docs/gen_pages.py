@@ -1,49 +1,75 @@
-"""Generate one documentation page per registered environment from its module docstring.
+"""Generate the documentation's generated pages; also the MkDocs hook that runs it on every build.
 
-Run before ``mkdocs build`` (``make docs`` does both). The module docstring *is* the
-environment's page, so the docs cannot drift from the code.
+``mkdocs build`` (``make docs``) calls :func:`on_config` (``hooks:`` in ``mkdocs.yml``), which runs
+every generator of :data:`GENERATORS` into the docs folder and puts the pages they return in
+the navigation: a nav entry whose title a generator returns is replaced by the generator's
+entry. ``python docs/gen_pages.py [DOCS_DIR]`` runs the same generators by hand.
+
+A generator is ``generate(docs_dir: Path) -> nav entry | None`` in a module of ``docs/docgen``;
+to add one, append ``"docgen.module"`` to :data:`GENERATORS`. Generated files are listed in
+``.gitignore``; files whose content did not change are not rewritten (``mkdocs serve`` does not loop).
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
-import re
+import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_results import write_pages  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
-ROLE = re.compile(r":(?:mod|class|func|meth|data|attr):`~?([^`]+)`")
+#: modules whose ``generate(docs_dir)`` runs at every build, in this order
+GENERATORS: list[str] = [
+    "docgen.env_pages",  # envs/: one page (picture, arguments, version history) per registered id
+    "docgen.api_pages",  # api/: the API reference (mkdocstrings)
+    "docgen.examples_page",  # examples.md
+    "docgen.results_pages",  # results/: the results pages from the recorded JSONs (docs/gen_results.py)
+    "docgen.result_figures",  # figures/generated/: plots of the recorded RL experiments
+]
 
 
-def to_markdown(doc: str) -> str:
-    """Turn Sphinx roles into code spans; the rest of the docstrings is Markdown already."""
-    return ROLE.sub(lambda m: f"`{m.group(1)}`", doc)
+def generate_all(docs_dir: str | Path = HERE) -> dict[str, Any]:
+    """Run every generator into ``docs_dir``; the nav entries they return, by title."""
+    docs_dir = Path(docs_dir)
+    if str(HERE) not in sys.path:  # docgen lives beside this file (MkDocs restores sys.path after loading hooks)
+        sys.path.insert(0, str(HERE))
+    entries: dict[str, Any] = {}
+    for name in GENERATORS:
+        entry = importlib.import_module(name).generate(docs_dir)
+        if entry:
+            entries.update(entry)
+    return entries
 
 
-def main(out_dir: str = "docs/envs") -> int:
+def splice_nav(nav: list[Any], entries: dict[str, Any]) -> list[Any]:
+    """``nav`` with each ``{title: ...}`` item whose title is in ``entries`` replaced by the generated one."""
+    out = []
+    for item in nav:
+        if isinstance(item, dict) and len(item) == 1:
+            (title, value), = item.items()
+            if title in entries:
+                item = {title: entries[title]}
+            elif isinstance(value, list):
+                item = {title: splice_nav(value, entries)}
+        out.append(item)
+    return out
+
+
+def on_config(config: Any) -> Any:
+    """MkDocs hook: generate the pages before MkDocs collects the files, and fill in the nav."""
+    entries = generate_all(config["docs_dir"])
+    if config.get("nav"):
+        config["nav"] = splice_nav(config["nav"], entries)
+    return config
+
+
+def main(docs_dir: str = str(HERE)) -> int:
     import social_dilemmas
-    from social_dilemmas.registration import REGISTRY
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    index = ["# Environments", "", "Every id below is registered when `import social_dilemmas` runs.", ""]
-    index += ["| id | description |", "|---|---|"]
-    for entry in REGISTRY.values():
-        origin = importlib.util.find_spec(entry.module).origin  # read, don't import: no side effects
-        doc = (ast.get_docstring(ast.parse(Path(origin).read_text())) or "").strip()
-        if not doc:
-            raise SystemExit(f"{entry.module} has no docstring: its documentation page would be empty")
-        title, _, body = doc.partition("\n")
-        name = entry.module.rsplit(".", 1)[1]
-        page = f"# {to_markdown(title.strip())}\n{to_markdown(body)}\n"
-        (out / f"{name}.md").write_text(page)
-        index.append(f"| [`{entry.full_id}`]({name}.md) | {entry.description} |")
-    (out / "index.md").write_text("\n".join(index) + "\n")
-    print(f"wrote {len(REGISTRY) + 1} pages to {out} (social_dilemmas {social_dilemmas.__version__})")
-    return write_pages(out.parent / "results")  # the results pages, from benchmarks/results/*.json
+    entries = generate_all(docs_dir)
+    print(f"generated {', '.join(entries) or 'pages'} in {docs_dir} (social_dilemmas {social_dilemmas.__version__})")
+    return 0
 
 
 if __name__ == "__main__":

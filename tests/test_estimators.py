@@ -21,7 +21,7 @@ F64 = torch.float64
 
 # --------------------------------------------------------------------------- references
 def algorithm1_loop(r, v, discount, lam, avg, normalize, T, init_acc=None):
-    """A direct transcription of the paper's Algorithm 1 on ``[B, L]`` (paper.md §2.5)."""
+    """A direct transcription of the paper's Algorithm 1 on ``[B, L]`` (App. A.3)."""
     B, L = r.shape
     norm = B if normalize else 1.0
     acc = v[:, -1].clone() if init_acc is None else torch.as_tensor(init_acc, dtype=r.dtype).expand(B).clone()
@@ -83,7 +83,7 @@ def brute_force_eq14(rewards, values, T):
 
 
 def brute_force_td_form(rewards, values, T, normalize):
-    """sum_{k=l}^{e} delta^b_k / (B or 1) + mean_b' sum_{k>e} delta^b'_k (paper.md §2.4)."""
+    """sum_{k=l}^{e} delta^b_k / (B or 1) + mean_b' sum_{k>e} delta^b'_k (paper App. A.3, Eq. 11-14)."""
     B, L = rewards.shape
     delta = td_errors(rewards, values, 1.0)
     out = torch.zeros_like(rewards)
@@ -235,7 +235,7 @@ def test_small_discount_does_not_overflow():
 
 
 def test_nonzero_init_shifts_gae():
-    """paper.md §2.5: starting the GAE accumulator at v[:, -1] shifts the advantages."""
+    """Paper Algorithm 1: starting the GAE accumulator at v[:, -1] shifts the advantages."""
     r, v = _data((3, 6), 2)
     delta = td_errors(r, v, 1.0)
     a0 = batch_lambda_returns(delta, v, discount=1.0, lam=1.0, inner_episode_length=3,

@@ -106,6 +106,6 @@ def test_numbers_in_skips_references_and_code():
 
 
 def test_gen_pages_writes_the_results_pages(tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "docs" / "gen_pages.py"), str(tmp_path / "envs")], check=True,
+    subprocess.run([sys.executable, str(ROOT / "docs" / "gen_pages.py"), str(tmp_path)], check=True,
                    cwd=ROOT)
     assert (tmp_path / "results" / "index.md").exists() and (tmp_path / "results" / "rl.md").exists()

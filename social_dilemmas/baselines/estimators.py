@@ -4,7 +4,7 @@ Everything here is pure tensor maths on the trainer's layout ``[..., B, L]``: an
 leading dimensions (normally the meta-batch ``[meta_batch, B, L]``), then the ``B`` parallel
 trajectories that share **one** co-player, then the long time axis ``L = M * T`` (``M`` inner
 episodes of ``T`` steps each). The batch mean of the COALA estimator runs over dimension ``-2``
-only, so meta-batch entries never mix (paper.md §9, "independence axis").
+only, so meta-batch entries never mix (as in the public pax reimplementation of COALA-PG).
 
 The core is :func:`batch_lambda_returns`, the paper's Algorithm 1 ("batch lambda returns"),
 ``rlax.lambda_returns`` with two batch flags:
@@ -24,10 +24,10 @@ Conventions (decided here, see ``docs/coala.md``):
   bootstraps from the value of the first state of the *next* inner episode of the same
   trajectory (that is what makes the telescoping of paper Eq. 13-14 work). The end of the
   meta-trajectory is terminal (bootstrap 0) unless a ``bootstrap`` value is passed.
-* The GAE call starts its accumulator at 0, not at ``v[..., -1]`` (paper.md §2.4-2.5); a nonzero
+* The GAE call starts its accumulator at 0, not at ``v[..., -1]`` (paper App. A.3, Algorithm 1); a nonzero
   start would shift every advantage by a constant.
 
-Flag table (paper App. A.3, paper.md §2.4):
+Flag table (paper App. A.3, Eq. 11-14):
 
 ==============  =========================  ==================================  ============================
 estimator       input                      ``average_future_episodes``         ``normalize_current_episode``
@@ -254,7 +254,7 @@ def value_targets(
 ) -> torch.Tensor:
     """Batch-unaware TD(lambda) targets of the critic (paper Eq. 10, Algorithm 1 flags off).
 
-    The same targets serve every opponent kind and every estimator (paper.md §2.3).
+    The same targets serve every opponent kind and every estimator (paper App. A.2).
     """
     nv = next_values(values, bootstrap)
     return batch_lambda_returns(

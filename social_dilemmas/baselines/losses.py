@@ -7,7 +7,7 @@ co-player, the long time axis ``L = M * T``. Per-slot tensors (``is_naive``, wei
 loss is the mean over *its own* rollouts and the returned loss is the sum over agents, so each
 agent's parameters receive exactly the gradient of its own loss.
 
-Decisions on points the paper leaves open (paper.md §2.6, §10), all configurable:
+Decisions on points the paper leaves open (paper App. A.4, Tables 4 and 7), all configurable:
 
 * **Advantage normalisation** is *centering* (the paper's word) by default, done separately for
   the trajectories against naive learners and those against other agents (``is_naive`` mask);
@@ -15,7 +15,7 @@ Decisions on points the paper leaves open (paper.md §2.6, §10), all configurab
 * **Sum over b** (paper Thm 3.1, Eq. 6-7). COALA-PG and M-FOS *sum* per-trajectory terms over the
   ``B`` trajectories of a co-player, while the batch-unaware (and meta-vs-meta) gradient
   averages them. ``batch_scaling="sum"`` restores the sum by weighting the surrogate of
-  naive-opponent trajectories by ``B`` (option (a) of paper.md §2.6, as in kay-le/pax);
+  naive-opponent trajectories by ``B`` (the literal reading of App. A.4, as in kay-le/pax);
   ``batch_scaling="mean"`` leaves the plain mean and relies on advantage normalisation
   (option (b)). Meta-vs-meta trajectories always get weight 1 (they use the batch-unaware
   estimator, which averages). The presets use ``"sum"`` for pure shaping (there it only sets the

@@ -9,7 +9,7 @@ reward rescalings per method). Resolve one with :func:`preset_args`::
     >>> args.meta_batch, args.batch_size, args.num_inner_episodes, args.learning_rate
     (128, 16, 20, 0.0003)
 
-Sources (paper.md §6.2-6.4, arXiv 2410.18636 v2 App. B.4):
+Sources (arXiv 2410.18636 v2, App. B.4):
 
 * Table 2 / Table 5 (environment): iterations, meta_batch, B, M, T (the game's episode length:
   IPD 10, CleanUp-lite 64), p_naive, population sizes, dynamic naive agents.

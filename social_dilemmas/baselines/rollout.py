@@ -8,7 +8,7 @@ All agents act in one batched model step per time step; the envs step one after 
 
 The ego's long-context memory (the model's carry) starts fresh at the meta-episode start and
 is **never** reset within the meta-episode: inner-episode boundaries are only recorded
-(paper.md §1.6). Layout of every stored tensor: ``[P, meta_batch, B, L, ...]`` with
+(paper App. B.2.1, B.3). Layout of every stored tensor: ``[P, meta_batch, B, L, ...]`` with
 ``L = M * T``; flattening ``(meta_batch, B)`` to ``N`` gives the model's ``[P, N, L]``
 (slot-major: row ``j * B + b`` is game ``b`` of slot ``j``).
 """

@@ -20,13 +20,12 @@ def figure_table() -> str:
     return table(["figure", "--quick", "full", "what"], rows, right=[False] * 4)
 
 
-def _docs_copy(name: str, files: list[Path], root: Path) -> list[Path]:
-    """Put a figure's files where the docs read them: PNGs of the exact IPD in docs/figures, JSONs and RL
-    plots in benchmarks/results (RL names get the ``training_`` prefix the docs use)."""
+def _docs_copy(analytic: bool, files: list[Path], root: Path) -> list[Path]:
+    """Put a figure's files where the docs read them: exact-IPD PNGs that docs/figures holds go back there,
+    everything else to benchmarks/results (RL files get the ``training_`` prefix the docs use)."""
     out = []
     for f in files:
-        analytic = f.name.startswith(("analytic_", "fig3", "fig4", "fig8", "fig9"))
-        if f.suffix == ".png" and analytic:
+        if analytic and f.suffix == ".png" and (root / "docs" / "figures" / f.name).exists():
             dest = root / "docs" / "figures" / f.name
         else:
             dest = root / "benchmarks" / "results" / (f.name if analytic else f"training_{f.name}")
@@ -67,7 +66,7 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
     t0 = time.perf_counter()
     files = getattr(importlib.import_module(mod), fn)(out, args.quick)
     if args.docs:
-        files = _docs_copy(args.figure, files, root)  # type: ignore[arg-type]
+        files = _docs_copy(fig.target.startswith("social_dilemmas.analytic"), files, root)  # type: ignore[arg-type]
     for f in files:
         print(f)
     print(f"done in {time.perf_counter() - t0:.0f} s")

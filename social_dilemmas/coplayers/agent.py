@@ -5,7 +5,7 @@ An :class:`AgentCoPlayer` plays with the parameters of one or more trained
 Its recurrent memory is **never** reset at inner-episode boundaries
 (``resets_at_inner_boundary = False``): like a learning-aware (meta) agent it sees the long
 history of all ``M`` inner episodes, and only a new meta-episode starts it afresh
-(paper.md §1.6-1.7: meta opponents act with their current, frozen parameters and their own
+(paper App. B.2.1: meta opponents act with their current, frozen parameters and their own
 long-context memory over the ``M T`` steps).
 
 Layout: the co-player acts for a whole meta-batch at once. Observations arrive flattened as

@@ -113,7 +113,7 @@ def zd_strategy(
 
     With ``(T, R, P, S)`` the game's payoffs, ``chi >= 1`` the extortion factor and
     ``0 < phi <= (P - S) / ((P - S) + chi * (T - P))``, the cooperation probabilities after
-    (CC, CD, DC, DD) are (paper.md §5.1)::
+    (CC, CD, DC, DD) are (Press & Dyson 2012; the paper's §4)::
 
         [1 - phi (chi - 1) (R - P)/(P - S),  1 - phi (1 + chi (T - P)/(P - S)),
          phi (chi + (T - P)/(P - S)),        0]

@@ -1,6 +1,6 @@
 """Naive learners: a meta-batch of A2C co-players updated together as one batched computation.
 
-A naive learner (paper.md §1.5) plays with a policy that only sees the current inner episode
+A naive learner (paper §2, Fig. 1B and App. B.2) plays with a policy that only sees the current inner episode
 (its memory is reset at every inner-episode boundary) and, after every batch of ``B`` finished
 inner episodes, takes **one** A2C gradient step on them:
 

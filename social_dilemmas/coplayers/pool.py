@@ -1,6 +1,6 @@
 """The opponent pool: per meta-episode, each meta-batch slot faces a naive learner or another agent.
 
-Paper App. B.2.1 (paper.md §1.7): for every meta-episode and every meta-batch slot, the
+Paper App. B.2.1: for every meta-episode and every meta-batch slot, the
 opponent is *naive* with probability ``p_naive`` — a fresh naive learner whose initial
 parameters are drawn uniformly from the naive population (static seeded inits, or dynamic
 copies of current agents) — and otherwise a frozen copy of one of the **other** current

@@ -1,6 +1,6 @@
 """Optional "learning-history" observation channels of the meta-environment.
 
-The paper's agents see only the game observation (paper.md §1.6); these channels are an
+The paper's agents see only the game observation (paper App. B.3); these channels are an
 opt-in extension (default off) for games whose observation does not already reveal the
 history, and for ablations. Each channel is appended to the flat game observation, in the
 fixed order of :data:`CHANNELS` (whatever order they are requested in):

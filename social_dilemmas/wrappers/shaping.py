@@ -33,7 +33,7 @@ API (torch-native; the Gymnasium and PettingZoo faces in ``social_dilemmas.adapt
     out.obs, out.reward, out.coplayer_reward, out.inner_done, out.meta_done, out.inner_episode,
     out.final_obs, out.metrics, out.coplayer_action, out.boundary_stats
 
-Deviations from / additions to the brief's sketch: ``coplayer`` defaults to ``"naive"``; extra
+Design choices beyond the paper's description: ``coplayer`` defaults to ``"naive"``; extra
 keyword-only arguments ``privileged_coplayer_params``, ``coplayer_kwargs``, ``autoreset``
 (default ``True``: at ``meta_done`` the next meta-episode starts in the same call, ``out.obs``
 is its first observation and ``out.final_obs`` the last one of the finished meta-episode;

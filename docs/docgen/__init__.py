@@ -1,0 +1,1 @@
+"""Generators of the documentation's generated pages (run by ``docs/gen_pages.py``)."""

@@ -248,7 +248,7 @@ DEVICE_ENTRY_POINTS = {
     "make_batched": lambda d: make_batched("IPD-v0", 2, device=d),
     "make_game": lambda d: make_game("CoinGame-v0", device=d),
     "gym.make": lambda d: gym.make("social_dilemmas/IPD-v0", device=d),
-    "gym.make_vec": lambda d: gym.make_vec("social_dilemmas/CleanUpLite-v0", num_envs=2,
+    "gym.make_vec": lambda d: gym.make_vec("social_dilemmas/CleanUpLite-v1", num_envs=2,
                                            vectorization_mode="vector_entry_point", device=d),
     "parallel_env": lambda d: module_factories("IPD-v0")[0](device=d),
     "meta-env": lambda d: ShapingMetaEnv("IPD-v0", meta_batch=2, batch_size=2, device=d),
@@ -440,7 +440,7 @@ def _stepped(env):
     "build, exc, words",
     [
         (lambda: make_batched("IPD-v0", 1, max_step=3), TypeError, ["max_step", "did you mean 'max_steps'", "payoffs"]),
-        (lambda: gym.make("social_dilemmas/CleanUpLite-v0", aple_reward=2), TypeError, ["aple_reward", "apple_reward"]),
+        (lambda: gym.make("social_dilemmas/CleanUpLite-v1", aple_reward=2), TypeError, ["aple_reward", "apple_reward"]),
         (lambda: ShapingMetaEnv(coplayer="random", game_kwargs=[1]), TypeError, ["game_kwargs", "dict"]),
         (lambda: ShapingMetaEnv(coplayer=["a"] * 5), ValueError, ["p_cooperate", "[0, 1]"]),
         (lambda: gym.make("social_dilemmas/IPD-v0", opponent="titfortat"), ValueError,

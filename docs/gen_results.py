@@ -250,7 +250,7 @@ def _readings_and_regime(p: Page) -> dict[str, str]:
           "equal to the number of inner episodes; in RL, `batch_scaling=\"sum\"` weighs each naive-opponent "
           "trajectory by the batch size B and `\"mean\"` by one. With Adam only the effective naive weight "
           "p w / (p w + 1 - p) matters, as the last panel shows.", "",
-          "![regime map](regime_map.png)", "")
+          "![regime map](../figures/regime_map.png)", "")
     best = sorted((c for c in reg["cells"].values()), key=lambda c: (-c["fraction_both"],
                                                                       -c["vs_naive_return"]["median"]))
     top = best[0]
@@ -613,9 +613,6 @@ def build(results_dir: Path, out_dir: Path) -> list[Page]:
     """Build the pages from ``results_dir`` into ``out_dir`` (figures copied next to them)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pages = [analytic_page(results_dir), rl_page(results_dir, out_dir)]
-    for png in ("regime_map.png",):
-        if (results_dir / png).exists():
-            shutil.copy(results_dir / png, out_dir / png)
     for page in pages:
         (out_dir / f"{page.name}.md").write_text(page.text())
     (out_dir / "index.md").write_text(index_page(pages))

@@ -463,6 +463,8 @@ def rl_page(res: Path, out: Path) -> Page:
     if (c := "training_regime_confirm_quick") in src:
         p.add("## RL check of the regime map's prediction", "", f"Source `{c}.json`.", "")
         _table(p, c)
+    if (c := "training_h3_quick") in src:
+        verdicts.update(_h3(p, c))
     if (c := "training_fig7_quick") in src:
         best = max(p.get(c, "summary_last_10_iterations").items(),
                    key=lambda kv: kv[1].get("reward/vs_agents", {}).get("mean", float("-inf")))[0]
@@ -488,6 +490,28 @@ def _table(p: Page, src: str) -> None:
         n, its = p.count(src, label)
         p.add(f"| {label} ({n}, {its}) | " + " | ".join(p.pm(src, label, m) for m in metrics) + " |")
     p.add("")
+
+
+def _h3(p: Page, c: str) -> dict[str, str]:
+    label = next(iter(p.get(c, "summary_last_10_iterations")))
+    row = p.get(c, "summary_last_10_iterations", label)
+    both = all(row.get(f"agent{i}/reward_vs_agents", {}).get("mean", float("-inf")) > p.c("h3_cooperate")
+               for i in (0, 1))
+    v = REPRODUCED if both else NOT_AT_SCALE
+    n, its = p.count(c, label)
+    h3 = ("app_h3_coala_vs_mfos",)
+
+    def paper(who: str) -> str:
+        return f"{p.q('paper', *h3, who, 'mean', fmt='{:.3f}')} ± {p.q('paper', *h3, who, 'std', fmt='{:.3f}')}"
+
+    p.add("## App. H.3: COALA-PPO and M-FOS trained against each other", "",
+          f"Source `{c}.json` (preset `{p.get(c, 'preset')}`, {n} seeds x {its} iterations; one COALA-PPO and one "
+          "M-FOS agent, each the other's only meta opponent, both meeting naive learners).", "",
+          "| | reward / step vs the other agent | the paper |", "|---|---|---|",
+          f"| COALA-PPO (agent 0) | {p.pm(c, label, 'agent0/reward_vs_agents')} | {paper('COALA-PG')} |",
+          f"| M-FOS (agent 1) | {p.pm(c, label, 'agent1/reward_vs_agents')} | {paper('M-FOS')} |",
+          "", _verdict_line(v, f"both agents earn more than {p.cq('h3_cooperate')} per step against each other"), "")
+    return {"App. H.3": v}
 
 
 def _fig5c(p: Page, c: str, fig: str) -> dict[str, str]:
@@ -572,8 +596,9 @@ PENDING = [
      "(`p_naive` and `batch_scaling`, experiment `regime_confirm`)",
      "python -m social_dilemmas.baselines.figures regime_confirm runs/regime_confirm 3 200 1"),
     ("training_h3_quick", "App. H.3: COALA-PPO and M-FOS trained against each other",
-     "a mixed pool whose agents are COALA-PPO and M-FOS learners meeting each other and naive learners",
-     "none yet: the trainer trains one algorithm per pool, so this experiment is not implemented"),
+     "a mixed pool of one COALA-PPO and one M-FOS agent (`agent_estimators`), each the other's only meta opponent, "
+     "both meeting naive learners",
+     "python -m social_dilemmas.baselines.figures h3 runs/h3 2 200 1"),
     ("training_fig7_quick", "Fig. 7: CleanUp-lite mixed pool",
      "preset `cleanup-mixed-quick` (dynamic naive agents, A2C + SGD as in Table 7) on CleanUpLite-v1",
      "python -m social_dilemmas.baselines.figures fig7 runs/fig7 2 - 1"),

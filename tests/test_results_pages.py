@@ -109,3 +109,17 @@ def test_gen_pages_writes_the_results_pages(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "docs" / "gen_pages.py"), str(tmp_path)], check=True,
                    cwd=ROOT)
     assert (tmp_path / "results" / "index.md").exists() and (tmp_path / "results" / "rl.md").exists()
+
+
+def test_h3_record_gets_its_own_section(tmp_path):
+    res = tmp_path / "results"
+    shutil.copytree(RESULTS, res, ignore=shutil.ignore_patterns("*.png"))
+    row = {m: {"mean": v, "std": 0.01, "per_seed": [v]} for m, v in
+           (("agent0/reward_vs_agents", 0.8123), ("agent1/reward_vs_agents", 0.6345), ("reward/vs_naive", 0.5))}
+    record = {"preset": "ipd-mixed-quick", "summary_last_10_iterations": {"COALA-PPO + M-FOS": row},
+              "runs": [{"label": "COALA-PPO + M-FOS", "seed": 0, "iterations_done": 200}]}
+    (res / "training_h3_quick.json").write_text(json.dumps(record))
+    page = gen_results.rl_page(res, tmp_path)
+    assert page.verdicts["App. H.3"] == "not reproduced at this scale"  # M-FOS below the threshold
+    assert "0.81 ± 0.01" in page.text() and "0.850 ± 0.037" in page.text()
+    _check_ledger(page, res)

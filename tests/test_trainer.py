@@ -243,6 +243,26 @@ def _random_rollout(p=2, mb=4, b=3, m=2, t=5, d=5, seed=0, is_naive=None) -> Rol
     )
 
 
+def test_agent_estimators_give_each_agent_its_own_estimator():
+    """App. H.3 pools: agent 0 learns with COALA-PG, agent 1 with M-FOS, from one rollout."""
+    from social_dilemmas.baselines.coala_ppo import compute_targets
+
+    is_naive = torch.tensor([[True, False, True, False], [True, True, False, False]])
+    batch = _random_rollout(m=3, is_naive=is_naive)
+    kw = dict(population_size=2, p_naive=0.5, batch_scaling="sum", advantage_normalization=True)
+    mixed = compute_targets(tiny(agent_estimators=("coala", "mfos"), **kw), batch)
+    coala = compute_targets(tiny(estimator="coala", **kw), batch)
+    mfos = compute_targets(tiny(estimator="mfos", **kw), batch)
+    for got, a, b in zip(mixed, coala, mfos):
+        torch.testing.assert_close(got[0], a[0])
+        torch.testing.assert_close(got[1], b[1])
+    assert not torch.allclose(coala[0][1], mfos[0][1])  # the two estimators differ on this data
+    with pytest.raises(ValueError, match="one estimator per agent"):
+        tiny(population_size=2, agent_estimators=("coala",))
+    with pytest.raises(ValueError, match="agent_estimators"):
+        tiny(population_size=2, agent_estimators=("coala", "lola"))
+
+
 def test_naive_defection_counts_only_the_naive_slots():
     """``ipd/naive_defect_rate_*``: the naive co-players' defection, first and last inner episode."""
     import dataclasses
@@ -257,7 +277,7 @@ def test_naive_defection_counts_only_the_naive_slots():
     m = rollout_metrics(tiny(population_size=2, p_naive=0.5), dataclasses.replace(batch, coplayer_actions=cop))
     assert m["ipd/naive_defect_rate_first_episode"] == 1.0 and m["ipd/naive_defect_rate_last_episode"] == 0.0
     assert m["ipd/coplayer_defect_rate_first_episode"] == pytest.approx(3 / 8)
-    assert "reward/naive_coplayer" in m
+    assert "reward/naive_coplayer" in m and "agent1/reward_vs_agents" in m
     pure = rollout_metrics(tiny(population_size=2, p_naive=0.0), dataclasses.replace(batch, coplayer_actions=cop))
     assert "ipd/naive_defect_rate_first_episode" not in pure
 

@@ -198,6 +198,9 @@ class Args:
     # --- meta-agent RL (Tables 4, 7)
     estimator: Literal["coala", "batch_unaware", "mfos"] = "coala"
     """advantage estimator: coala (COALA-PG), batch_unaware or mfos (paper App. A.3)"""
+    agent_estimators: tuple[str, ...] = ()
+    """one estimator per agent for heterogeneous pools (App. H.3: COALA-PG and M-FOS trained together); empty =
+    every agent uses `estimator`"""
     algorithm: Literal["ppo", "a2c"] = "ppo"
     """learner update: ppo (clipped surrogate) or a2c (one gradient step)"""
     ppo_nminibatches: int = 2
@@ -274,6 +277,14 @@ class Args:
         if self.resume and self.overwrite:
             raise ValueError("resume (--resume) and overwrite (--overwrite) exclude each other: resume continues the "
                              "run in run_dir, overwrite replaces it")
+        self.agent_estimators = tuple(self.agent_estimators)
+        bad = [e for e in self.agent_estimators if e not in ESTIMATOR_FLAGS]
+        if bad:
+            raise ValueError(f"agent_estimators (--agent-estimators) must hold estimators from "
+                             f"{sorted(ESTIMATOR_FLAGS)}, got {bad!r}")
+        if self.agent_estimators and len(self.agent_estimators) != self.population_size:
+            raise ValueError(f"agent_estimators (--agent-estimators) needs one estimator per agent: population_size="
+                             f"{self.population_size}, got {len(self.agent_estimators)} estimators")
         if self.p_naive < 1.0 and self.population_size < 2:
             raise ValueError(f"p_naive (--p-naive) = {self.p_naive} < 1 needs population_size (--population-size) "
                              ">= 2 (agents never face themselves)")

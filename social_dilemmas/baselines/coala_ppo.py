@@ -89,18 +89,27 @@ def compute_targets(args: Args, batch: Rollout, world: World | None = None
     v = batch.values
     t_len = batch.inner_episode_length
     targets = value_targets(r, v, gamma=args.gamma, td_lambda=args.td_lambda, inner_episode_length=t_len)
-    adv = advantages(r, v, estimator=args.estimator, gamma=args.gamma, gae_lambda=args.gae_lambda,
-                     inner_episode_length=t_len)
     is_naive = batch.is_naive
-    if args.estimator != "batch_unaware" and not bool(is_naive.all()):
-        plain = advantages(r, v, estimator="batch_unaware", gamma=args.gamma, gae_lambda=args.gae_lambda,
-                           inner_episode_length=t_len)
-        adv = torch.where(is_naive[..., None, None], adv, plain)
+    # one estimator for every agent, or one per agent (agent_estimators: a heterogeneous pool)
+    per_agent = args.agent_estimators or (args.estimator,) * batch.shape[0]
+    adv_of, w_of = {}, {}
+    for est in dict.fromkeys(per_agent):
+        a = advantages(r, v, estimator=est, gamma=args.gamma, gae_lambda=args.gae_lambda, inner_episode_length=t_len)
+        if est != "batch_unaware" and not bool(is_naive.all()):
+            plain = advantages(r, v, estimator="batch_unaware", gamma=args.gamma, gae_lambda=args.gae_lambda,
+                               inner_episode_length=t_len)
+            a = torch.where(is_naive[..., None, None], a, plain)  # against agents: always batch-unaware
+        adv_of[est] = a
+        w_of[est] = batch_scaling_weights(is_naive, estimator=est, batch_size=batch.shape[2],
+                                          mode=args.batch_scaling).to(a.dtype)
+    if len(adv_of) == 1:
+        adv, weights = adv_of[per_agent[0]], w_of[per_agent[0]]
+    else:
+        adv = torch.stack([adv_of[e][i] for i, e in enumerate(per_agent)])
+        weights = torch.stack([w_of[e][i] for i, e in enumerate(per_agent)])
     if args.advantage_normalization:
         reduce = world.sum_ if world is not None and world.size > 1 else None
         adv = center_advantages(adv, is_naive, normalize_std=args.advantage_std, reduce_sum=reduce)
-    weights = batch_scaling_weights(is_naive, estimator=args.estimator, batch_size=batch.shape[2],
-                                    mode=args.batch_scaling).to(adv.dtype)
     return adv, targets, weights
 
 

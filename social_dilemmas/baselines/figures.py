@@ -81,6 +81,17 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "seeds": 3,
         "quick_seeds": 3,
     },
+    # App. H.3: a COALA-PPO agent and an M-FOS agent trained together (each one's only meta opponent is the
+    # other), both also meeting naive learners; the paper's pool has more agents per method
+    "h3": {
+        "title": "IPD, mixed pool: COALA-PPO and M-FOS trained against each other (paper App. H.3)",
+        "preset": "ipd-mixed",
+        "runs": [("COALA-PPO + M-FOS", "coala", {"population_size": 2, "agent_estimators": ("coala", "mfos")})],
+        "metrics": MIXED_IPD_METRICS + ["agent0/reward_vs_agents", "agent1/reward_vs_agents"],
+        "plot": ["agent0/reward_vs_agents", "agent1/reward_vs_agents", "reward/vs_naive"],
+        "seeds": 5,
+        "quick_seeds": 2,
+    },
     "fig6": {
         "title": "CleanUp-lite, pure shaping (paper Fig. 6)",
         "preset": "cleanup-shaping",
@@ -139,6 +150,8 @@ def _command(preset: str, algo: str, overrides: dict[str, Any]) -> str:
         flag = k.replace("_", "-")
         if isinstance(v, bool):  # boolean fields are switches: --flag / --no-flag
             return f"--{flag}" if v else f"--no-{flag}"
+        if isinstance(v, (tuple, list)):  # sequence fields take their items as separate words
+            return f"--{flag} " + " ".join(map(str, v))
         return f"--{flag} {v}"
 
     opts = " ".join(opt(k, v) for k, v in overrides.items() if k not in skip)

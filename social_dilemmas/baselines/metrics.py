@@ -74,6 +74,8 @@ def rollout_metrics(args: Args, batch: Rollout, world: World | None = None) -> d
     if p_count > 1:
         for p in range(p_count):
             book.add(f"agent{p}/reward", r[p])
+            if args.p_naive < 1:
+                book.add(f"agent{p}/reward_vs_agents", r[p], ~naive[p])
     per_ep = r.view(p_count, mb, b_size, m_count, t_len)
     book.add("reward/ego_first_episode", per_ep[..., 0, :])
     book.add("reward/ego_last_episode", per_ep[..., -1, :])

@@ -95,6 +95,7 @@ class Page:
         runs = [r for r in self.get(src, "runs") if r["label"] == label]
         iters = sorted({r["iterations_done"] for r in runs})
         seeds, its = str(len(runs)), "/".join(str(i) for i in iters)
+        self.ledger.append((src, ("runs", label, "label"), label))  # labels may hold settings (p_naive 0.25)
         self.ledger.append((src, ("runs", label, "count"), seeds))
         self.ledger.append((src, ("runs", label, "iterations_done"), its))
         return seeds, its
@@ -414,6 +415,8 @@ def rl_page(res: Path, out: Path) -> Page:
     if (paper := _load(res, "paper_reported")) is not None:
         src["paper"] = paper
     src["criteria"] = json.loads((res / "verdict_criteria.json").read_text())
+    if (regime := _load(res, "analytic_regime")) is not None:
+        src["regime"] = regime
     p = Page("rl", "Results: RL with the paper's network (paper Fig. 5, 6, 7, App. H.3)", src)
     p.add("Every number on this page is read from the JSON named in its section when the docs are built "
           "(`docs/gen_results.py`). All runs use the scaled-down `-quick` presets on a shared two-core CPU, "
@@ -461,8 +464,7 @@ def rl_page(res: Path, out: Path) -> Page:
     if (c := "training_fig5c_quick") in src:
         verdicts.update(_fig5c(p, c, "Fig. 5C"))
     if (c := "training_regime_confirm_quick") in src:
-        p.add("## RL check of the regime map's prediction", "", f"Source `{c}.json`.", "")
-        _table(p, c)
+        verdicts.update(_regime_confirm(p, c))
     if (c := "training_h3_quick") in src:
         verdicts.update(_h3(p, c))
     if (c := "training_fig7_quick") in src:
@@ -490,6 +492,46 @@ def _table(p: Page, src: str) -> None:
         n, its = p.count(src, label)
         p.add(f"| {label} ({n}, {its}) | " + " | ".join(p.pm(src, label, m) for m in metrics) + " |")
     p.add("")
+
+
+def _regime_confirm(p: Page, c: str) -> dict[str, str]:
+    """RL runs against the exact model's regime map at the same effective naive weight."""
+    import re as _re
+
+    from social_dilemmas.analytic.regime import effective_naive_weight
+    from social_dilemmas.baselines.presets import preset_values
+
+    p.add("## RL check of the regime map's prediction", "",
+          f"Source `{c}.json` (preset `{p.get(c, 'preset')}`). Each RL setting is set against the cell of the exact "
+          "model's regime map (`analytic_regime.json`, per-round reading) with the nearest effective naive weight: "
+          "in RL `batch_scaling=\"sum\"` weighs naive-opponent trajectories by the batch size, `\"mean\"` by one.",
+          "", "| RL setting (seeds, iterations) | reward / step vs the other agents | vs naive learners | naive "
+          "learners' reward | nearest exact-model cell | its mutual reward | its reward vs naive | same outcome |",
+          "|---|---|---|---|---|---|---|---|")
+    b_size = preset_values(p.get(c, "preset"), "coala")["batch_size"]
+    agree_all = True
+    for label, row in p.get(c, "summary_last_10_iterations").items():
+        cmd = next(r.get("command", "") for r in p.get(c, "runs") if r["label"] == label)
+        pn = float(_re.search(r"--p-naive (\S+)", cmd).group(1)) if "--p-naive" in cmd else 0.75
+        scaling = _re.search(r"--batch-scaling (\S+)", cmd).group(1) if "--batch-scaling" in cmd else "mean"
+        omega = effective_naive_weight(pn, b_size if scaling == "sum" else 1.0)
+        cells = [x for x in p.get("regime", "cells").values() if x["return_scale"] == "per_round"]
+        cell = min(cells, key=lambda x: abs(x["effective_naive_weight"] - omega))
+        key = f"per_round/p={cell['p_naive']:g}/w={cell['shaping_weight']:g}"
+        rl_coop = row["reward/vs_agents"]["mean"] > p.c("cooperate")
+        ex_coop = cell["mutual_return"]["median"] > p.c("cooperate")
+        agree = rl_coop == ex_coop
+        agree_all &= agree
+        n, its = p.count(c, label)
+        p.key("regime", "cells", key)
+        p.add(f"| {label} ({n}, {its}) | {p.pm(c, label, 'reward/vs_agents')} | {p.pm(c, label, 'reward/vs_naive')} | "
+              f"{p.pm(c, label, 'reward/naive_coplayer')} | `{key}` | "
+              f"{p.q('regime', 'cells', key, 'mutual_return', 'median')} | "
+              f"{p.q('regime', 'cells', key, 'vs_naive_return', 'median')} | {'yes' if agree else 'no'} |")
+    p.add("", _verdict_line("confirmed" if agree_all else "not confirmed",
+                            f"the RL agents cooperate with each other (above {p.cq('cooperate')}) exactly where the "
+                            "nearest exact-model cell does"), "")
+    return {"RL check of the regime map": "confirmed" if agree_all else "not confirmed"}
 
 
 def _h3(p: Page, c: str) -> dict[str, str]:

@@ -126,3 +126,22 @@ def test_h3_record_gets_its_own_section(tmp_path):
     assert page.verdicts["App. H.3"] == "not reproduced at this scale"  # M-FOS below the threshold
     assert "0.81 ± 0.01" in page.text() and "0.850 ± 0.037" in page.text()
     _check_ledger(page, res)
+
+
+def test_rl_regime_check_is_set_against_the_nearest_exact_cell(tmp_path):
+    res = tmp_path / "results"
+    shutil.copytree(RESULTS, res, ignore=shutil.ignore_patterns("*.png"))
+    label = "COALA-PPO, p_naive 0.25, sum"
+    row = {"reward/vs_agents": {"mean": 0.95, "std": 0.0, "per_seed": [0.95]},
+           "reward/vs_naive": {"mean": 0.5, "std": 0.0, "per_seed": [0.5]}}
+    cmd = "social-dilemmas train coala --preset ipd-mixed-quick --seed 0 --p-naive 0.25 --batch-scaling sum"
+    record = {"preset": "ipd-mixed-quick", "summary_last_10_iterations": {label: row},
+              "runs": [{"label": label, "seed": 0, "iterations_done": 200, "command": cmd}]}
+    (res / "training_regime_confirm_quick.json").write_text(json.dumps(record))
+    page = gen_results.rl_page(res, tmp_path)
+    # effective weight 2 / 2.75 with B = 8: the map's nearest cell defects, the (made-up) RL run cooperates
+    assert page.verdicts["RL check of the regime map"] == "not confirmed"
+    assert "`per_round/p=0.9/w=0.3`" in page.text()
+    _check_ledger(page, res)
+    allowed = {tok for _, _, shown in page.ledger for tok in gen_results.numbers_in(shown)}
+    assert not [t for t in gen_results.numbers_in(page.text()) if t not in allowed]

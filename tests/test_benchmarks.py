@@ -57,3 +57,12 @@ def test_validation_benchmark_reports_every_figure(tmp_path):
     assert (tmp_path / "v.json").exists()
     for key in ("naive_update_ms", "naive_health_check_ms", "checkpoint_digest_ms", "ipd_step_us_validate"):
         assert out[key] > 0, key
+
+
+def test_scoring_benchmark_reports_wall_times(tmp_path):
+    bench = load("bench_benchmark")
+    out = bench.main(["--suite", "ipd/zoo-v0", "--seeds", "1", "--repeats", "1", "--policies", "tit_for_tat",
+                      "--out", str(tmp_path / "r.json")])
+    assert (tmp_path / "r.json").exists()
+    (row,) = out["results"]
+    assert row["median_s"] > 0 and set(row["per_scenario_s"]) == {"ipd/zoo-v0"}

@@ -14,12 +14,13 @@ Resampling uses its own NumPy generator (``seed``), so a report's intervals are 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Estimate", "bootstrap_ci", "iqm", "stratified_bootstrap"]
+__all__ = ["Estimate", "bootstrap_ci", "consistent", "iqm", "stratified_bootstrap"]
 
 #: Bootstrap resamples per interval.
 N_BOOT = 2000
@@ -97,3 +98,22 @@ def stratified_bootstrap(
     low, high = np.quantile(agg, [alpha, 1.0 - alpha])
     # the percentile interval of a degenerate sample is the point itself; guard round-off
     return Estimate(point, float(min(low, point)), float(max(high, point)), n)
+
+
+def consistent(recorded: Estimate, fresh: Estimate, *, comparisons: int = 1, family_level: float = 0.05) -> bool:
+    """Whether a fresh estimate agrees with a recorded one (two independent means of the same quantity).
+
+    A fresh mean falls inside the recorded 95 % interval only about 83 % of the time even for a
+    perfect reproduction (both estimates scatter), so this checks the difference instead: with
+    standard errors read off the two intervals (half-width / 1.96), ``|fresh - recorded|`` must
+    stay within ``z * sqrt(se_recorded^2 + se_fresh^2)``, where ``z`` is Bonferroni-corrected for
+    ``comparisons`` checks at family-wise level ``family_level``. Zero-width intervals (a
+    deterministic figure) must then agree to round-off.
+    """
+    from statistics import NormalDist
+
+    if not (math.isfinite(recorded.mean) and math.isfinite(fresh.mean)):
+        return math.isnan(recorded.mean) and math.isnan(fresh.mean)
+    z = NormalDist().inv_cdf(1.0 - family_level / (2 * max(1, comparisons)))
+    se = [(e.high - e.low) / (2 * 1.959964) for e in (recorded, fresh)]
+    return abs(fresh.mean - recorded.mean) <= z * math.hypot(*se) + 1e-9

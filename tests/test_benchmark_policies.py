@@ -71,8 +71,23 @@ def test_missing_and_incompatible_checkpoints(tmp_path):
         as_policy(str(tmp_path / "nope" / "checkpoint.pt"))
     junk = tmp_path / "junk.pt"
     torch.save({"hello": 1}, junk)
-    with pytest.raises(ValueError, match="not a checkpoint of social-dilemmas train"):
+    with pytest.raises(ValueError, match=r"junk.pt lacks 'format'"):
         as_policy(str(junk))
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="broken.pt .* corrupt"):
+        as_policy(str(broken))
+
+
+def test_checkpoint_of_another_game_is_refused(tmp_path):
+    from social_dilemmas.baselines import preset_args, run
+
+    args = preset_args("ipd-shaping-quick", "coala", game="CoinGame-v0", iterations=1, meta_batch=2, batch_size=2,
+                       num_inner_episodes=1, run_dir=str(tmp_path / "coin"), progress=False, tensorboard=False)
+    run(args)
+    with pytest.raises(PolicyError, match=r"observes shape \(36,\) but scenario ipd/zoo-v0"):
+        evaluate(str(tmp_path / "coin"), "ipd/zoo-v0", seeds=1)
+    assert np.isfinite(evaluate(str(tmp_path / "coin"), "coingame/zoo-v0", seeds=1).aggregate().mean)
 
 
 def test_torch_module_and_cleanrl_agent_are_scoreable():

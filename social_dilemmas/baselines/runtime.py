@@ -41,6 +41,8 @@ class RunSetupError(ValueError):
 
 class ResumeWarning(UserWarning):
     """A resumed run will not be bit-for-bit the run it continues (e.g. another CPU thread count)."""
+#: The keys a checkpoint needs to rebuild the trained model (no optimiser or random state).
+MODEL_KEYS = ("format", "args", "model", "obs_dim", "num_actions")
 
 
 # ============================================================================ building blocks
@@ -196,10 +198,15 @@ def args_from_checkpoint(state: dict[str, Any], path: Any = None, **overrides: A
         ) from e
 
 
-def load_model(checkpoint: str | Path, device: str = "cpu") -> tuple[PolicyValueModel, Args, dict[str, Any]]:
-    """``(model, args, state)`` from a checkpoint file or a run directory."""
+def load_model(checkpoint: str | Path, device: str = "cpu", *, required: tuple[str, ...] = ckpt.REQUIRED_KEYS,
+               ) -> tuple[PolicyValueModel, Args, dict[str, Any]]:
+    """``(model, args, state)`` from a checkpoint file or a run directory.
+
+    ``required``: the keys the file must hold (default: everything a resume needs; a trimmed
+    policy-only checkpoint, e.g. the benchmark's reference agents, needs only ``MODEL_KEYS``).
+    """
     path = ckpt.resolve_path(checkpoint)
-    state = ckpt.load(path, map_location=device)
+    state = ckpt.load(path, map_location=device, required=required)
     args = args_from_checkpoint(state, path, device=device)
     model = build_model(args, state["obs_dim"], state["num_actions"])
     try:

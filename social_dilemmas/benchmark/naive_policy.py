@@ -109,7 +109,7 @@ class NaiveLearnerPolicy:
     def load(cls, path: str | Path, name: str = "naive-baseline") -> NaiveLearnerPolicy:
         from social_dilemmas.baselines.checkpoint import load
 
-        state = load(path)
+        state = load(path, required=("kind", "config", "obs_dim", "num_actions"))
         if state.get("kind") != CHECKPOINT_KIND:
             raise ValueError(f"{path} is not a naive-learner checkpoint (kind {state.get('kind')!r})")
         cfg = dict(state["config"])

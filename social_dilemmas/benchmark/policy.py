@@ -266,7 +266,7 @@ class CheckpointPolicy:
 
     def __init__(self, checkpoint: str | Path, *, member: int = 0, greedy: bool = False,
                  name: str | None = None, device: str = "cpu") -> None:
-        from social_dilemmas.baselines.coala_ppo import load_model
+        from social_dilemmas.baselines.runtime import MODEL_KEYS, load_model
         from social_dilemmas.models.population import population_like
 
         path = Path(checkpoint)
@@ -274,7 +274,7 @@ class CheckpointPolicy:
             raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist "
                                     "(give a checkpoint.pt or a run directory)")
         try:
-            model, args, _ = load_model(path, device)
+            model, args, _ = load_model(path, device, required=MODEL_KEYS)
         except (KeyError, TypeError, RuntimeError) as e:
             raise ValueError(f"{str(path)!r} is not a checkpoint of social-dilemmas train (or of an incompatible "
                              f"version): {type(e).__name__}: {e}") from None

@@ -34,7 +34,7 @@ _EXPORTS = {
     "list_scenarios": "scenarios",
     "Policy": "policy",
     "PolicyError": "policy",
-    "as_policy": "policy",
+    "as_policy": "resolve",
     "CallablePolicy": "policy",
     "CheckpointPolicy": "policy",
     "CoPlayerPolicy": "policy",

@@ -53,7 +53,7 @@ def _list() -> int:
 
 
 def _resolve(args: argparse.Namespace) -> Any:
-    from social_dilemmas.benchmark.policy import as_policy
+    from social_dilemmas.benchmark.resolve import as_policy
 
     kwargs = {}
     if args.resets_at_inner_boundary:

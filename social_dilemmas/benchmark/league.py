@@ -140,7 +140,7 @@ def play_league(policies: dict[str, Any], *, game: str = "IPD-v0", num_inner_epi
                 batch_size: int = 8, seeds: int = 8, seed: int = 0, alpha: float = 50.0,
                 device: str = "cpu", threads: int | None = 1) -> LeagueResult:
     """Round-robin cross-play of ``policies`` (``{name: anything as_policy accepts}``), ranked by alpha-Rank."""
-    from social_dilemmas.benchmark.policy import as_policy
+    from social_dilemmas.benchmark.resolve import as_policy
     from social_dilemmas.benchmark.runner import play_scenario, seeded
     from social_dilemmas.benchmark.scenarios import OpponentSpec, Scenario
     from social_dilemmas.benchmark.stats import bootstrap_ci

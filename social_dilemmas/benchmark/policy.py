@@ -20,11 +20,12 @@ Optional attributes the runner checks before playing: ``num_actions``, ``observa
 (the meta-environment's history channels the policy was trained with; the scenario then builds
 its environments with them).
 
-Adapters (:func:`as_policy` picks one): a fixed strategy by name (:class:`CoPlayerPolicy`), a
-plain torch module or callable returning logits (:class:`CallablePolicy`, also the shape of a
-CleanRL agent with ``get_action_and_value``), a checkpoint of ``social-dilemmas train``
-(:class:`CheckpointPolicy`), Stable-Baselines3 models (:mod:`social_dilemmas.benchmark.sb3_policy`)
-and the shipped reference agents by name (:mod:`social_dilemmas.benchmark.references`).
+Adapters (:func:`social_dilemmas.benchmark.resolve.as_policy` picks one): a fixed strategy by
+name (:class:`CoPlayerPolicy`), a plain torch module or callable returning logits
+(:class:`CallablePolicy`, also the shape of a CleanRL agent with ``get_action_and_value``), a
+checkpoint of ``social-dilemmas train`` (:class:`CheckpointPolicy`), Stable-Baselines3 models
+(:mod:`social_dilemmas.benchmark.sb3_policy`) and the shipped reference agents by name
+(:mod:`social_dilemmas.benchmark.references`).
 
 Sampling draws from torch's global generator; the runner seeds it inside a
 ``torch.random.fork_rng`` block, so a scored run is reproducible and the caller's random state
@@ -48,7 +49,6 @@ __all__ = [
     "Policy",
     "PolicyCoPlayer",
     "PolicyError",
-    "as_policy",
     "check_actions",
     "check_compatible",
 ]
@@ -149,10 +149,10 @@ class CoPlayerPolicy:
         """The same named strategy for ``game`` (gridworld names resolve to the scripted bots there)."""
         if self.strategy_name is None:
             return self
-        from social_dilemmas.benchmark.runner import _zoo_member
+        from social_dilemmas.benchmark.zoo import zoo_member
 
         try:
-            return CoPlayerPolicy(_zoo_member(self.strategy_name, game), name=self.name)
+            return CoPlayerPolicy(zoo_member(self.strategy_name, game), name=self.name)
         except ValueError:
             if type(game).__name__ in ("CoinGame", "CleanUpLite"):
                 raise
@@ -306,53 +306,6 @@ class CheckpointPolicy:
 
     def __repr__(self) -> str:
         return f"CheckpointPolicy({self.name})"
-
-
-def as_policy(obj: Any, **kwargs: Any) -> Any:
-    """Resolve ``obj`` to a policy.
-
-    * a policy (has ``act`` and ``initial_state``): itself;
-    * a string: a shipped reference agent (``"coala-ppo"``, see
-      :func:`social_dilemmas.benchmark.references.reference_names`), a path to a checkpoint
-      or run directory, a path to a saved Stable-Baselines3 ``.zip``, or a fixed strategy name;
-    * a Stable-Baselines3 model: :class:`~social_dilemmas.benchmark.sb3_policy.SB3Policy`;
-    * a co-player object (``action_probs``): :class:`CoPlayerPolicy`;
-    * a torch module or callable: :class:`CallablePolicy`.
-    """
-    if hasattr(obj, "act") and hasattr(obj, "initial_state"):
-        return obj
-    if isinstance(obj, (str, Path)):
-        text = str(obj)
-        from social_dilemmas.benchmark.references import load_reference, reference_names
-
-        if text in reference_names():
-            return load_reference(text, **kwargs)
-        path = Path(text)
-        if path.suffix == ".zip" and path.exists():
-            from social_dilemmas.benchmark.sb3_policy import load_sb3
-
-            return load_sb3(path, **kwargs)
-        if path.exists() or path.suffix in (".pt", ".zip") or "/" in text:
-            return CheckpointPolicy(path, **kwargs)
-        try:
-            return CoPlayerPolicy(text, **kwargs)
-        except ValueError:
-            raise ValueError(
-                f"policy {text!r} is neither a reference agent ({', '.join(reference_names())}), an existing "
-                "checkpoint / run directory / SB3 .zip, nor a fixed strategy name (e.g. tit_for_tat; gridworld bots: "
-                "coin_taker, coin_own_only, cleaner, harvester)"
-            ) from None
-    if type(obj).__module__.startswith(("stable_baselines3", "sb3_contrib")) or hasattr(obj, "predict") and hasattr(
-            obj, "policy"):
-        from social_dilemmas.benchmark.sb3_policy import SB3Policy
-
-        return SB3Policy(obj, **kwargs)
-    if hasattr(obj, "action_probs"):
-        return CoPlayerPolicy(obj, **kwargs)
-    if callable(obj) or hasattr(obj, "get_action_and_value"):
-        return CallablePolicy(obj, **kwargs)
-    raise TypeError(f"cannot score {type(obj).__name__}: give a policy with act()/initial_state(), an SB3 model, "
-                    "a torch module or callable returning logits, a checkpoint path or a reference agent name")
 
 
 class PolicyCoPlayer:

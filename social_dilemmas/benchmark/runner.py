@@ -19,6 +19,7 @@ import torch
 
 from social_dilemmas.benchmark.policy import PolicyCoPlayer, PolicyError, check_actions, check_compatible
 from social_dilemmas.benchmark.scenarios import OpponentSpec, Scenario
+from social_dilemmas.benchmark.zoo import zoo_member
 
 __all__ = ["build_coplayer", "play_scenario", "seeded", "scenario_observation_shape"]
 
@@ -56,7 +57,7 @@ def build_coplayer(spec: OpponentSpec, *, game: Any, meta_batch: int, batch_size
 
     spec_ = game.spec
     if spec.kind == "zoo":
-        return _zoo_member(spec.options.get("strategy", spec.name), game)
+        return zoo_member(spec.options.get("strategy", spec.name), game)
     if spec.kind == "axelrod":
         from social_dilemmas.benchmark.axelrod_zoo import AxelrodCoPlayer
 
@@ -87,20 +88,6 @@ def _seat(policy: Any, spec: Any, batch_size: int, meta_batch: int, device: str)
                           "cannot play there (self-play and league need history-free policies)")
     check_compatible(policy, tuple(spec.obs_shape), spec.num_actions, f"(co-player seat of {spec.name})")
     return PolicyCoPlayer(policy, spec.num_actions, group_size=batch_size)
-
-
-def _zoo_member(name: str, game: Any) -> Any:
-    from social_dilemmas.benchmark.zoo import gridworld_zoo, ipd_zoo
-
-    if type(game).__name__ in ("CoinGame", "CleanUpLite"):
-        zoo = gridworld_zoo(game)
-    else:
-        table = getattr(game, "table", None)
-        trps = table.trps if table is not None else (2.0, 1.0, 0.0, -1.0)
-        zoo = ipd_zoo(trps)
-    if name not in zoo:
-        raise ValueError(f"unknown zoo strategy {name!r} for {game.spec.name}; known: {', '.join(zoo)}")
-    return zoo[name]
 
 
 def scenario_observation_shape(scenario: Scenario, history: tuple[str, ...] = ()) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from social_dilemmas.benchmark.metrics import compute_metrics
-from social_dilemmas.benchmark.policy import as_policy
+from social_dilemmas.benchmark.resolve import as_policy
 from social_dilemmas.benchmark.results import BenchmarkResult, ScenarioResult
 from social_dilemmas.benchmark.runner import play_scenario, seeded
 from social_dilemmas.benchmark.scenarios import GAME_BOUNDS, Scenario, resolve_suite
@@ -95,8 +95,8 @@ BOUND_PAIRS = {
 def measure_bounds(game: str, *, seeds: int = 64, seed: int = 0) -> tuple[float, float]:
     """Play the scripted pairs of :data:`BOUND_PAIRS` and return (mutual defection, mutual cooperation) per step."""
     from social_dilemmas.benchmark.policy import CoPlayerPolicy
-    from social_dilemmas.benchmark.runner import _zoo_member
     from social_dilemmas.benchmark.scenarios import OpponentSpec
+    from social_dilemmas.benchmark.zoo import zoo_member
     from social_dilemmas.registration import make_game
 
     if game not in BOUND_PAIRS:
@@ -106,7 +106,7 @@ def measure_bounds(game: str, *, seeds: int = 64, seed: int = 0) -> tuple[float,
     with seeded(seed):
         for focal, co in BOUND_PAIRS[game]:
             sc = Scenario(f"bounds/{game}", game, "bounds", (OpponentSpec(co, "zoo", {"strategy": co}),), batch_size=16)
-            raw = play_scenario(CoPlayerPolicy(_zoo_member(focal, g)), sc, seeds=seeds, seed=seed)[co]
+            raw = play_scenario(CoPlayerPolicy(zoo_member(focal, g)), sc, seeds=seeds, seed=seed)[co]
             mine, theirs = float(raw["reward"].mean()), float(raw["coplayer_reward"].mean())
             out.append(mine if focal == co else 0.5 * (mine + theirs))
     return out[0], out[1]

@@ -34,7 +34,9 @@ __all__ = [
     "CoinChaser",
     "TitForTwoTats",
     "generous_zd_strategy",
+    "gridworld_zoo",
     "ipd_zoo",
+    "zoo_member",
 ]
 
 #: Names of the scripted gridworld bots (:func:`gridworld_zoo`).
@@ -257,3 +259,15 @@ def gridworld_zoo(game: Any) -> dict[str, Any]:
         return {"cleaner": CleanUpBot(game, "cleaner"), "harvester": CleanUpBot(game, "harvester"),
                 "random": UniformRandom(game.spec.num_actions)}
     raise ValueError(f"no scripted zoo for {game.spec.name}; zoos exist for the coin game and CleanUp-lite")
+
+
+def zoo_member(name: str, game: Any) -> Any:
+    """A fresh zoo co-player ``name`` for the ``game`` instance (the IPD zoo, or the gridworld bots)."""
+    if type(game).__name__ in ("CoinGame", "CleanUpLite"):
+        zoo = gridworld_zoo(game)
+    else:
+        table = getattr(game, "table", None)
+        zoo = ipd_zoo(table.trps if table is not None else (2.0, 1.0, 0.0, -1.0))
+    if name not in zoo:
+        raise ValueError(f"unknown zoo strategy {name!r} for {game.spec.name}; known: {', '.join(zoo)}")
+    return zoo[name]

@@ -181,7 +181,8 @@ def test_recurrent_ppo_on_the_meta_env_is_scoreable():
 
     from social_dilemmas.adapters.meta_gymnasium import ShapingVectorEnv, make_sb3_vec_env
 
-    venv = ShapingVectorEnv(game="IPD-v0", meta_batch=2, batch_size=2, num_inner_episodes=2, coplayer="naive")
+    venv = ShapingVectorEnv(game="IPD-v0", meta_batch=2, batch_size=2, num_inner_episodes=2, coplayer="naive",
+                            autoreset_mode="SameStep")
     model = RecurrentPPO("MlpLstmPolicy", make_sb3_vec_env(venv), n_steps=20, batch_size=40, seed=0, device="cpu",
                          policy_kwargs={"lstm_hidden_size": 8, "net_arch": [8]})
     r = evaluate(model, "ipd/naive-v0", seeds=2)

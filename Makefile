@@ -1,7 +1,7 @@
 # One command for the main job, one for the tests (see README).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,sb3,viz,docs
+EXTRAS ?= dev,sb3,viz,docs,axelrod
 
 .PHONY: install demo test test-slow lint docs figures bench references clean
 

@@ -19,6 +19,7 @@ import torch
 
 import social_dilemmas.baselines.coala_ppo as coala_ppo
 from social_dilemmas.baselines.args import Args
+from social_dilemmas.baselines.distributed import PeerFailure, exit_after_peer_failure
 
 
 def _run(spec: dict, out: Path, rank: int) -> bool:
@@ -48,6 +49,8 @@ def _run(spec: dict, out: Path, rank: int) -> bool:
     except Exception as e:  # noqa: BLE001 - the test reads the message
         torch.save({"error": f"{type(e).__name__}: {e}", "seconds": time.perf_counter() - t0},
                    out / f"{spec['name']}.rank{rank}.pt")
+        if isinstance(e, PeerFailure):  # as the CLI does: no teardown of a process group with a lost peer
+            exit_after_peer_failure(str(e))
         return False
     finally:
         coala_ppo.collect, coala_ppo.update_learner = real_collect, real_update

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 
-__all__ = ["DEFAULT_TIMEOUT_S", "TIMEOUT_ENV", "PeerFailure", "World", "env_world_size", "init_world",
+__all__ = ["DEFAULT_TIMEOUT_S", "TIMEOUT_ENV", "PeerFailure", "World", "env_world_size", "exit_after_peer_failure",
+           "init_world",
            "require_single_process"]
 
 #: Seconds a collective waits for the other ranks before the job is declared broken.
@@ -218,3 +221,15 @@ def init_world(device: str | torch.device = "cpu") -> World:
         owns = True
     return World(rank=dist.get_rank(), size=dist.get_world_size(), local_rank=local_rank, timeout_s=timeout,
                  owns_group=owns)
+
+
+def exit_after_peer_failure(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` to stderr and end the process at once, without interpreter teardown.
+
+    After a :class:`PeerFailure` the process group cannot be destroyed (a peer is gone or hung),
+    and letting Python tear it down at exit can abort the process from C++ ("terminate called
+    without an active exception", SIGABRT) instead of exiting with ``code``.
+    """
+    print(message, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(code)

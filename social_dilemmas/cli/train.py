@@ -160,7 +160,7 @@ def summary(result: Any, seconds: float) -> str:
 
 def _run(ns: argparse.Namespace, rest: list[str]) -> int:
     from social_dilemmas.baselines import run
-    from social_dilemmas.baselines.distributed import PeerFailure
+    from social_dilemmas.baselines.distributed import PeerFailure, exit_after_peer_failure
 
     args, as_json = parse_train_args(rest)
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 reports
@@ -169,9 +169,10 @@ def _run(ns: argparse.Namespace, rest: list[str]) -> int:
     t0 = time.perf_counter()
     try:
         result = run(args)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError, NotADirectoryError,
-            PeerFailure) as e:
-        raise SystemExit(str(e)) from None  # (PeerFailure: a data-parallel job lost a rank; one line, no traceback)
+    except PeerFailure as e:  # a data-parallel job lost a rank: one line, no traceback, no teardown
+        exit_after_peer_failure(str(e))
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError, NotADirectoryError) as e:
+        raise SystemExit(str(e)) from None
     if not main_rank:
         return 130 if result.interrupted else 0
     if as_json:

@@ -19,14 +19,7 @@ from social_dilemmas.testing import check_batch_invariance, check_determinism, c
 RIGHT, LEFT, UP, DOWN, ZAP, NOOP = range(6)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Run on one intra-op thread: under pytest-xdist (or beside other jobs) the cores are
-    shared, and OpenMP's spinning threads can then slow small ops down a hundredfold."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # (fixture: tests/conftest.py)
 
 
 def make_state(game: CleanUpLite, p0, p1, *, apples=(), dirt=(), freeze=(0, 0), n: int = 1, seed: int = 0):

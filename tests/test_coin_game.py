@@ -20,14 +20,7 @@ RIGHT, LEFT, UP, DOWN, STAY = range(5)
 RED, BLUE = 0, 1
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Run on one intra-op thread: under pytest-xdist (or beside other jobs) the cores are
-    shared, and OpenMP's spinning threads can then slow small ops down a hundredfold."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # (fixture: tests/conftest.py)
 
 
 def cell(rc: tuple[int, int], g: int = 3) -> int:

@@ -29,12 +29,7 @@ WORKER = Path(__file__).with_name("dist_worker.py")
 ROLLOUT_KEYS = ("obs", "actions", "logp", "values", "rewards", "coplayer_rewards", "coplayer_actions", "is_naive")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # (fixture: tests/conftest.py)
 
 
 def tiny(**kw) -> dict:

@@ -18,13 +18,7 @@ from social_dilemmas.baselines.presets import preset_args
 from social_dilemmas.models import make_model
 from social_dilemmas.registration import make_game
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # (fixture: tests/conftest.py)
 
 
 def test_magic_box():

@@ -165,16 +165,7 @@ def test_sb3_vec_env_adapter():
     assert venv.get_attr("batch_size") == [2] * 4
 
 
-@pytest.fixture
-def one_thread():
-    """SB3's tiny LSTM batches are slowed down badly by intra-op threads on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def test_recurrent_ppo_example_runs_with_a_tiny_budget(one_thread):
+def test_recurrent_ppo_example_runs_with_a_tiny_budget(one_torch_thread):
     pytest.importorskip("sb3_contrib")
     path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "sb3_recurrent_ppo_vs_naive.py"
     spec = importlib.util.spec_from_file_location("sb3_recurrent_ppo_vs_naive", path)

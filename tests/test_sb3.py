@@ -18,7 +18,6 @@ sb3 = pytest.importorskip("stable_baselines3")
 pytest.importorskip("supersuit")
 
 import gymnasium as gym  # noqa: E402
-import torch  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.env_checker import check_env as sb3_check_env  # noqa: E402
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv  # noqa: E402
@@ -36,15 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny MLPs train several times faster on one thread on a shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def parallel_env(env_id, **kwargs):
     return importlib.import_module(get_entry(env_id).module).parallel_env(**kwargs)
 
@@ -56,7 +46,7 @@ def test_sb3_check_env(env_id):
     sb3_check_env(env)
 
 
-def test_ppo_trains_on_single_agent_env(one_thread):
+def test_ppo_trains_on_single_agent_env(one_torch_thread):
     env = gym.make("social_dilemmas/IPD-v0", opponent="always_defect")
     model = PPO("MlpPolicy", env, n_steps=128, batch_size=64, n_epochs=2, seed=0, verbose=0)
     model.learn(total_timesteps=2048)
@@ -66,7 +56,7 @@ def test_ppo_trains_on_single_agent_env(one_thread):
 
 
 @pytest.mark.slow
-def test_ppo_learns_to_defect_against_always_defect(one_thread):
+def test_ppo_learns_to_defect_against_always_defect(one_torch_thread):
     """Against ALLD, defecting is strictly better in every state (0 > -1)."""
     env = gym.make("social_dilemmas/IPD-v0", opponent="always_defect")
     model = PPO("MlpPolicy", env, n_steps=256, batch_size=64, learning_rate=1e-3, seed=0, verbose=0)
@@ -152,7 +142,7 @@ def test_sb3_check_vecenv_if_available():
     check_vecenv(BatchedSB3VecEnv("IPD-v0", 4))
 
 
-def test_ppo_trains_through_supersuit(one_thread):
+def test_ppo_trains_through_supersuit(one_torch_thread):
     venv = supersuit_sb3_vec_env(parallel_env("IPD-v0"), num_vec_envs=4)
     model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=2, seed=0, verbose=0)
     model.learn(total_timesteps=512)
@@ -187,7 +177,7 @@ def test_batched_sb3_vec_env_equals_dummy_vec_env(env_id):
                 assert x["TimeLimit.truncated"] is True
 
 
-def test_ppo_trains_on_batched_sb3_vec_env(one_thread):
+def test_ppo_trains_on_batched_sb3_vec_env(one_torch_thread):
     venv = BatchedSB3VecEnv("IPD-v0", 16, opponent="tit_for_tat")
     model = PPO("MlpPolicy", venv, n_steps=16, batch_size=64, n_epochs=2, seed=0, verbose=0)
     model.learn(total_timesteps=1024)

@@ -14,6 +14,8 @@ from social_dilemmas.baselines.losses import (
     value_loss,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # (fixture: tests/conftest.py)
+
 
 # --------------------------------------------------------------------------- losses
 def test_center_advantages_separately_per_opponent_kind():
@@ -119,15 +121,6 @@ from social_dilemmas.baselines.coala_ppo import Args, evaluate, train, update_le
 from social_dilemmas.baselines.presets import PRESETS, preset_args, preset_values  # noqa: E402
 from social_dilemmas.baselines.rollout import Rollout  # noqa: E402
 from social_dilemmas.baselines.runlog import read_csv  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one torch thread is much faster than two on a busy 2-core CI machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny(**kw) -> Args:

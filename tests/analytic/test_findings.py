@@ -14,17 +14,9 @@ import torch
 from social_dilemmas.analytic.training import train_lola, train_mixed, train_shaping
 from social_dilemmas.analytic.zd import fit_zd
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]  # (fixture: tests/conftest.py)
 
 SEEDS, LR, GAMMA = 6, 0.03, 0.95
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _init(shape, seed):

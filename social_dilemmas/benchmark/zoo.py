@@ -24,7 +24,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from social_dilemmas.coplayers.fixed import Memory1Strategy, UniformRandom, make_strategy, zd_strategy
+from social_dilemmas.coplayers.fixed import (
+    Memory1Strategy,
+    UniformRandom,
+    check_pd_payoffs,
+    make_strategy,
+    zd_strategy,
+)
 from social_dilemmas.core.validation import check_choice, check_finite
 
 __all__ = [
@@ -90,9 +96,7 @@ def generous_zd_strategy(
     mutual-cooperation payoff (the extortion family of :mod:`social_dilemmas.analytic.zd` puts
     it at ``P``). It starts by cooperating. ``phi`` must keep every probability in ``[0, 1]``.
     """
-    T, R, P, S = (check_finite(f"trps[{i}]", x) for i, x in enumerate(trps))
-    if not T > R > P > S:
-        raise ValueError(f"trps must satisfy T > R > P > S (a prisoner's dilemma), got {trps!r}")
+    T, R, P, S = check_pd_payoffs(trps)
     chi, phi = check_finite("chi", chi), check_finite("phi", phi)
     if not chi >= 1.0:
         raise ValueError(f"chi must be >= 1 (generosity factor), got {chi!r}")

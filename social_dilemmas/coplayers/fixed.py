@@ -106,6 +106,16 @@ class UniformRandom(_Memoryless):
         return f"UniformRandom({self.num_actions})"
 
 
+def check_pd_payoffs(trps: Any) -> tuple[float, float, float, float]:
+    """``(T, R, P, S)`` as floats, checked: four finite payoffs with ``T > R > P > S``."""
+    if len(trps) != 4:
+        raise ValueError(f"trps must be the 4 payoffs (T, R, P, S), got {trps!r}")
+    T, R, P, S = (check_finite(f"trps[{i}]", x) for i, x in enumerate(trps))
+    if not T > R > P > S:
+        raise ValueError(f"trps must satisfy T > R > P > S (a prisoner's dilemma), got {trps!r}")
+    return T, R, P, S
+
+
 def zd_strategy(
     chi: float, phi: float, trps: tuple[float, float, float, float] = (2.0, 1.0, 0.0, -1.0), p_start: float = 1.0
 ) -> Memory1Strategy:
@@ -121,11 +131,7 @@ def zd_strategy(
     ``chi = 1`` gives tit-for-tat-like strategies. ``p_start`` is the first-move cooperation
     probability (the ZD relation concerns the repeated part of the game only).
     """
-    if len(trps) != 4:
-        raise ValueError(f"trps must be the 4 payoffs (T, R, P, S), got {trps!r}")
-    T, R, P, S = (check_finite(f"trps[{i}]", x) for i, x in enumerate(trps))
-    if not T > R > P > S:
-        raise ValueError(f"trps must satisfy T > R > P > S (a prisoner's dilemma), got {trps!r}")
+    T, R, P, S = check_pd_payoffs(trps)
     chi, phi = check_finite("chi", chi), check_finite("phi", phi)
     if not chi >= 1.0:
         raise ValueError(f"chi must be >= 1 (extortion factor), got {chi!r}")

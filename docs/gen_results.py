@@ -550,8 +550,10 @@ def _h3(p: Page, c: str) -> dict[str, str]:
           f"Source `{c}.json` (preset `{p.get(c, 'preset')}`, {n} seeds x {its} iterations; one COALA-PPO and one "
           "M-FOS agent, each the other's only meta opponent, both meeting naive learners).", "",
           "| | reward / step vs the other agent | the paper |", "|---|---|---|",
-          f"| COALA-PPO (agent 0) | {p.pm(c, label, 'agent0/reward_vs_agents')} | {paper('COALA-PG')} |",
-          f"| M-FOS (agent 1) | {p.pm(c, label, 'agent1/reward_vs_agents')} | {paper('M-FOS')} |",
+          f"| COALA-PPO (`agent0`) | {p.pm(c, label, 'agent0/reward_vs_agents')} | {paper('COALA-PG')} |",
+          f"| M-FOS (`agent1`) | {p.pm(c, label, 'agent1/reward_vs_agents')} | {paper('M-FOS')} |",
+          "", f"Both agents against naive learners: {p.pm(c, label, 'reward/vs_naive')} per step; the naive "
+          f"learners' own reward {p.pm(c, label, 'reward/naive_coplayer')}.",
           "", _verdict_line(v, f"both agents earn more than {p.cq('h3_cooperate')} per step against each other"), "")
     return {"App. H.3": v}
 

@@ -264,9 +264,9 @@ class Args:
     tensorboard: bool | None = None
     """None: log to TensorBoard when it is installed"""
     torch_compile: bool = False
-    """run the learner's loss (forward and backward) through torch.compile: minutes of compiling at the start,
-    then a faster PPO update (docs/benchmarks.md); reproducible for a fixed device and world size, not bit-equal
-    to eager"""
+    """run the learner's loss (forward and backward), every acting step and the naive learners' update through
+    torch.compile: a minute or more of compiling at the start, then faster iterations (docs/distributed.md);
+    reproducible for a fixed device and world size, not bit-equal to eager"""
     torch_threads: int | None = None
     """torch CPU threads during the run: None = auto (1 on a CPU device: measured ~5x faster than torch's
     default on the 2-core machine, see docs/coala.md), 0 = torch's default, N = N threads"""

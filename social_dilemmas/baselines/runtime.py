@@ -64,8 +64,10 @@ def slot_seed(seed: int, first_slot: int, batch_size: int) -> int:
 
 
 def build_model(args: Args, obs_dim: int, num_actions: int) -> PolicyValueModel:
-    return make_model(args.model, obs_dim, num_actions, population=args.population_size, hidden=args.hidden,
-                      seed=args.seed * 7919 + 17, device=args.device)
+    model = make_model(args.model, obs_dim, num_actions, population=args.population_size, hidden=args.hidden,
+                       seed=args.seed * 7919 + 17, device=args.device)
+    model.compile_step = args.torch_compile  # the acting step through torch.compile (--torch-compile)
+    return model
 
 
 def build_envs(args: Args, agents: PolicyValueModel | None, slots: tuple[int, int] | None = None) -> list[Any]:
@@ -91,6 +93,7 @@ def build_envs(args: Args, agents: PolicyValueModel | None, slots: tuple[int, in
                 population_size=args.naive_population_size, init_seed=args.seed * 7919 + 100_003,
                 optimizer=args.naive_optimizer, learning_rate=args.naive_learning_rate,
                 discount=args.naive_gamma, reward_rescaling=args.naive_reward_rescaling,
+                torch_compile=args.torch_compile,
             )
             naive = NaiveLearner(probe["coplayer_obs_dim"], probe["num_actions"], meta_batch, cfg,
                                  device=args.device)

@@ -34,7 +34,8 @@ opponent — the paper does not say; we choose the natural reading). Dynamic nai
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,9 @@ class NaiveConfig:
             ``None`` (default): all learners at once. At the paper's IPD scale on a CPU blocks
             brought no speed (``benchmarks/bench_meta_env.py --update-blocks``); they matter
             where ``meta_batch x B x T`` activations do not fit, e.g. CleanUp at paper scale.
+        torch_compile: a speed knob: run the acting step and the update's forward and backward
+            through ``torch.compile`` (compiled on first use; reproducible for a fixed device,
+            not bit-equal to eager).
     """
 
     model: str = "hawk"
@@ -142,6 +146,7 @@ class NaiveConfig:
     max_grad_norm: float | None = 1.0
     normalize_advantages: bool = True
     update_block: int | None = None
+    torch_compile: bool = False
 
     def __post_init__(self) -> None:
         validate_fields(self, NAIVE_CONFIG_RULES)
@@ -178,6 +183,7 @@ NAIVE_CONFIG_RULES: dict[str, Rule] = {
     "max_grad_norm": Maybe(Float(0.0, low_open=True)),
     "normalize_advantages": Flag(),
     "update_block": Maybe(Int(1, MAX_BATCH)),
+    "torch_compile": Flag(),
 }
 
 
@@ -197,6 +203,19 @@ def default_naive_config(game: str | None = None) -> NaiveConfig:
 
 
 # ----------------------------------------------------------------------------- the maths
+
+
+def _forward_losses(model: PolicyValueModel, obs: Tensor, actions: Tensor, rewards: Tensor,
+                    config: NaiveConfig) -> dict[str, Tensor]:
+    """A sequence-mode forward of ``model`` on finished episodes and their :func:`a2c_losses`."""
+    logits, values, _ = model(obs)
+    return a2c_losses(logits, values, actions, rewards, config)
+
+
+@functools.cache
+def _compiled_forward_losses() -> Callable[..., dict[str, Tensor]]:
+    """:func:`_forward_losses` through ``torch.compile`` (made once per process)."""
+    return torch.compile(_forward_losses)
 
 
 def discounted_returns(rewards: Tensor, discount: float) -> Tensor:
@@ -379,6 +398,7 @@ class NaiveLearner(SlotModelPolicy):
         self.init_choice = torch.arange(self.meta_batch, dtype=torch.int64) % c.population_size
         self.model: PolicyValueModel = population_like(self.init_model, self.meta_batch, self.init_choice)
         self.model.requires_grad_(True)
+        self.model.compile_step = self.config.torch_compile
         self._names = self.model.param_names()
         self._params = [getattr(self.model, n) for n in self._names]
         self.optimizer = BatchedOptimizer(self._params, self.config)
@@ -454,9 +474,10 @@ class NaiveLearner(SlotModelPolicy):
         weight = None if active is None else active.to(device=obs.device, dtype=obs.dtype)
         flat = self.optimizer.flat_buffer()
         parts: list[dict[str, Tensor]] = []
+        forward = _compiled_forward_losses() if self.config.torch_compile else _forward_losses
         for start, stop, view in self._update_blocks():
-            logits, values, _ = view(obs[start:stop])
-            out = a2c_losses(logits, values, episodes.actions[start:stop], episodes.rewards[start:stop], self.config)
+            out = forward(view, obs[start:stop], episodes.actions[start:stop], episodes.rewards[start:stop],
+                          self.config)
             loss = out["loss"]
             total = (loss * weight[start:stop]).sum() if weight is not None else loss.sum()
             params = [getattr(view, n) for n in self._names]

@@ -27,6 +27,7 @@ value readouts are zero-initialised (paper App. B.3): a fresh model plays unifor
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -158,7 +159,14 @@ class _RMSNorm(torch.autograd.Function):
 
 
 def rms_norm(x: Tensor, scale: Tensor, eps: float = 1e-6) -> Tensor:
-    """Hawk's RMSNorm: ``x / rms(x) * (1 + scale)``; ``scale [P, d]`` (zero-initialised)."""
+    """Hawk's RMSNorm: ``x / rms(x) * (1 + scale)``; ``scale [P, d]`` (zero-initialised).
+
+    Under ``torch.compile`` the plain expression is traced instead of the hand-written backward
+    (the compiler fuses it, and dynamic-shape tracing does not take the custom function).
+    """
+    if torch.compiler.is_compiling():
+        shape = (scale.shape[0],) + (1,) * (x.dim() - 2) + (scale.shape[-1],)
+        return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps) * (1.0 + scale.view(shape))
     return _RMSNorm.apply(x, scale, eps)
 
 
@@ -168,6 +176,13 @@ def broadcast_mask(mask: Tensor, like: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- the contract
+
+
+@functools.cache
+def _compiled_step(cls: type) -> Callable[..., Any]:
+    """``cls._step`` through ``torch.compile`` (one compiled function per model class)."""
+    return torch.compile(cls._step)
+
 
 
 class PolicyValueModel(nn.Module):
@@ -183,6 +198,7 @@ class PolicyValueModel(nn.Module):
         num_actions: number of discrete actions (policy logits per step).
         seed: the seed member 0 was initialised from (member ``i`` used ``seed + i``).
         kind: the :func:`~social_dilemmas.models.make_model` name of the architecture.
+        compile_step: run :meth:`step` through ``torch.compile`` (default ``False``).
     """
 
     kind: str = "abstract"
@@ -192,6 +208,7 @@ class PolicyValueModel(nn.Module):
         self.obs_dim = check_positive_int("obs_dim", obs_dim)
         self.num_actions = check_positive_int("num_actions", num_actions)
         self.population = check_positive_int("population", population, MAX_BATCH)
+        self.compile_step = False
         self.seed: int = 0
         self._specs: list[ParamSpec] = []
 
@@ -314,9 +331,15 @@ class PolicyValueModel(nn.Module):
     # -- the two modes ---------------------------------------------------------------------
 
     def step(self, obs: Tensor, carry: Carry) -> tuple[Tensor, Tensor, Carry]:
-        """One step: ``obs [P, N, obs_dim]`` -> ``(logits [P, N, A], value [P, N], carry)``."""
+        """One step: ``obs [P, N, obs_dim]`` -> ``(logits [P, N, A], value [P, N], carry)``.
+
+        With :attr:`compile_step` set, the step runs through ``torch.compile`` (compiled once per
+        model class and input shapes, on the first call; the trainer's ``--torch-compile``).
+        """
         obs = self._check_obs(obs, 3, "[P, N, obs_dim]")
         carry = self._check_carry(carry, obs.shape[1])
+        if getattr(self, "compile_step", False):
+            return _compiled_step(type(self))(self, obs, carry)
         return self._step(obs, carry)
 
     def forward(

@@ -66,6 +66,7 @@ from social_dilemmas.models.scan import SCAN_METHODS, linear_scan
 _MAX_SQRT_GRADIENT = 1000.0
 _FAR = 1 << 30  # "no reset seen": further back than any conv window
 _CPU_BLOCK_ACTIVATIONS = 1 << 20  # time-block size on the CPU, in activations (see time_block)
+_COMPILED_CPU_BLOCK = 64  # time-block length in steps under torch.compile on the CPU
 
 
 class _SqrtBoundDerivative(torch.autograd.Function):
@@ -80,6 +81,19 @@ class _SqrtBoundDerivative(torch.autograd.Function):
     def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
         (x,) = ctx.saved_tensors
         return grad / torch.sqrt(torch.clamp(4.0 * x, min=1.0 / _MAX_SQRT_GRADIENT**2))
+
+
+def sqrt_bound_derivative(x: Tensor) -> Tensor:
+    """``sqrt(x)`` with its derivative capped at ``_MAX_SQRT_GRADIENT``.
+
+    Under ``torch.compile`` the same value and first derivative come from a straight-through
+    expression (``sqrt(x)`` plus a zero whose gradient is the capped one), which the compiler
+    can trace with dynamic shapes; eager mode uses the custom function.
+    """
+    if torch.compiler.is_compiling():
+        slope = torch.rsqrt(torch.clamp(4.0 * x, min=1.0 / _MAX_SQRT_GRADIENT**2)).detach()
+        return torch.sqrt(x).detach() + (x - x.detach()) * slope
+    return _SqrtBoundDerivative.apply(x)
 
 
 class _CausalConv(torch.autograd.Function):
@@ -151,7 +165,8 @@ class HawkModel(PolicyValueModel):
         time_block: sequence mode runs the network over blocks of this many steps, passing the
             carry on (the same result to float round-off). ``None``: the whole sequence at once;
             ``"auto"``: on the CPU, blocks of about 2**20 activations (``P * N * steps * width``)
-            so that intermediates stay in cache (3-4x faster there), the whole sequence elsewhere.
+            so that intermediates stay in cache (3-4x faster there; 64 steps under ``torch.compile``,
+            whose graph must not depend on the batch size), the whole sequence elsewhere.
     """
 
     kind = "hawk"
@@ -256,7 +271,7 @@ class HawkModel(PolicyValueModel):
         cw, length = self.conv_width, u.shape[2]
         ext = torch.cat([buf, u], dim=2)  # [P, N, cw-1+L, lru]
         w = self.conv_w  # [P, cw, lru]
-        if pos is None:
+        if pos is None and not torch.compiler.is_compiling():  # the compiler fuses the tap loop
             return _CausalConv.apply(ext, w, self.conv_b), ext[:, :, ext.shape[2] - (cw - 1) :]
         out = self.conv_b[:, None, None, :]
         for k in range(cw):  # tap k steps back multiplies w[cw-1-k]
@@ -298,7 +313,7 @@ class HawkModel(PolicyValueModel):
         # log a_t = -c r_t softplus(Lambda); the input is scaled by sqrt(1 - a_t^2) except at a segment start
         log_a = gate_a * (-self.c * F.softplus(self.a_param))[:, None, None, :]
         a = torch.exp(log_a)
-        mult = _SqrtBoundDerivative.apply(-torch.expm1(2.0 * log_a))
+        mult = sqrt_bound_derivative(-torch.expm1(2.0 * log_a))
         mult = torch.where(start.unsqueeze(-1), 1.0, mult)
         bx = u * gate_x * mult
         if reset is not None:
@@ -327,6 +342,10 @@ class HawkModel(PolicyValueModel):
         if self.time_block == "auto":
             if obs.device.type != "cpu":
                 return length
+            if torch.compiler.is_compiling():
+                # the compiled graph must not depend on the batch size (data-parallel ranks see
+                # minibatches of varying size): a fixed block, the eager rule's value at paper scale
+                return _COMPILED_CPU_BLOCK
             width = max(self.hidden, self.lru_width, self.mlp_width)
             return max(1, _CPU_BLOCK_ACTIVATIONS // (p * n * width))
         return int(self.time_block)

@@ -67,7 +67,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "metrics": MIXED_IPD_METRICS,
         "plot": ["reward/vs_agents", "reward/vs_naive", "reward/naive_coplayer"],
         "seeds": 5,
-        "quick_seeds": 3,
+        "quick_seeds": 2,
     },
     # The exact model's regime map translated to RL: the naive-opponent weight set by p_naive and
     # batch_scaling (sum: w = B, mean: w = 1); see docs/analytic.md.

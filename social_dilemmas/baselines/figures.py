@@ -350,12 +350,15 @@ def plot_experiment(json_path: str | Path, png_path: str | Path, *, columns: int
     for ax in flat[len(metrics):]:
         ax.axis("off")
     handles, labels = flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)) or 1, fontsize=9, frameon=False)
+    ncol = min(4, len(labels)) or 1
+    legend_rows = math.ceil(len(labels) / ncol) if labels else 1
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=9, frameon=False)
     quick = str(data.get("scale", "")).startswith("quick")
     scale = "QUICK scale (scaled-down preset, not the paper's)" if quick else "paper scale"
     fig.suptitle(f"{data['title']}\n{scale}: preset {data['preset']}, mean ± std over seeds", fontsize=10,
                  color="firebrick" if quick else "black")
-    fig.tight_layout(rect=(0, 0.07 if nrows == 1 else 0.04, 1, 1))
+    # room at the bottom for the legend's rows (a fraction of the figure's height)
+    fig.tight_layout(rect=(0, (0.07 if nrows == 1 else 0.04) * legend_rows, 1, 1))
     fig.savefig(png_path, dpi=100)
     plt.close(fig)
     return Path(png_path)

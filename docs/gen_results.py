@@ -571,7 +571,7 @@ def _regime_confirm(p: Page, c: str) -> dict[str, str]:
               f"{p.q('regime', 'cells', key, 'vs_naive_return', 'median')} | {'yes' if agree else 'no'} | "
               f"{'yes' if both else 'no'} | {'; '.join(per_seed) or 'not recorded'} |")
     verdict = ("confirmed" if agree_all else "not confirmed" if len(differ) == len(rows)
-               else f"partly confirmed ({'; '.join(differ)})")
+               else f"partly confirmed ({'; '.join(dict.fromkeys(differ))})")
     p.add("", ("No RL setting does both on average over its seeds" if not both_any
                else "At least one RL setting does both on average over its seeds")
           + (f"; single seeds that do: {', '.join(dict.fromkeys(seed_both))}" if seed_both else "; no single seed does")
@@ -639,7 +639,8 @@ def _fig5c(p: Page, c: str, fig: str) -> dict[str, str]:
           + "Against naive learners COALA-PPO earns "
           + ("more" if vs_naive > p.c("mutual_cooperation_payoff") else "less")
           + " than the mutual-cooperation payoff. Where the naive learners' reward reads \"not recorded\", the "
-          "run did not log `reward/naive_coplayer` to the JSON (the experiments record it from now on).", "")
+          "pool without naive agents has none to record, and older runs did not log `reward/naive_coplayer` to "
+          "the JSON (the experiments record it from now on).", "")
     if (sm := "training_fig5c_quick_sum") in p.sources:
         ss = p.get(sm, "summary_last_10_iterations")
         n, its = p.count(sm, "COALA-PPO")

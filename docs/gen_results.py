@@ -526,7 +526,8 @@ def _regime_confirm(p: Page, c: str) -> dict[str, str]:
           f"{p.cq('mutual_cooperation_payoff')} from naive learners.",
           "", "| RL setting (seeds, iterations) | source | reward / step vs the other agents | vs naive learners | "
           "naive learners' reward | nearest exact-model cell | its mutual reward | its reward vs naive | same "
-          "outcome | both (seed mean) | per seed: vs agents / vs naive |", "|---|---|---|---|---|---|---|---|---|---|---|")
+          "outcome | both (seed mean) | per seed: vs agents / vs naive |",
+          "|---|---|---|---|---|---|---|---|---|---|---|")
     b_size = preset_values(p.get(c, "preset"), "coala")["batch_size"]
     rows = []
     for label in p.get(c, "summary_last_10_iterations"):

@@ -184,7 +184,6 @@ def _compiled_step(cls: type) -> Callable[..., Any]:
     return torch.compile(cls._step)
 
 
-
 class PolicyValueModel(nn.Module):
     """``P`` independent policy-value networks in one module (abstract).
 
@@ -338,7 +337,7 @@ class PolicyValueModel(nn.Module):
         """
         obs = self._check_obs(obs, 3, "[P, N, obs_dim]")
         carry = self._check_carry(carry, obs.shape[1])
-        if getattr(self, "compile_step", False):
+        if self.compile_step:
             return _compiled_step(type(self))(self, obs, carry)
         return self._step(obs, carry)
 

@@ -77,3 +77,15 @@ def test_compiled_block_length_does_not_depend_on_batch(compiling) -> None:
     model = make_model("hawk", 5, 2, hidden=16)
     lengths = {model._block_length(torch.zeros(1, n, 200, 5)) for n in (3, 31, 33, 512)}
     assert lengths == {hawk._COMPILED_CPU_BLOCK}
+
+
+def test_torch_compile_without_a_cpp_compiler_is_refused_before_writing(tmp_path, monkeypatch) -> None:
+    from social_dilemmas.baselines import runtime
+    from social_dilemmas.baselines.presets import preset_args
+
+    monkeypatch.setattr(runtime.shutil, "which", lambda name: None)
+    args = preset_args("ipd-shaping-quick", "coala", torch_compile=True, run_dir=str(tmp_path / "run"),
+                       progress=False, tensorboard=False)
+    with pytest.raises(runtime.RunSetupError, match=r"--torch-compile.*C\+\+ compiler"):
+        runtime.init_learner(args)
+    assert not (tmp_path / "run").exists()

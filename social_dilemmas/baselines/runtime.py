@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
 import warnings
 from collections.abc import Callable, Iterator
@@ -266,6 +267,7 @@ def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, 
     Returns ``(dims, run_dir, checkpoint_path, generator, model, optimizer, start_iteration)``;
     shared by every trainer that checkpoints an agent model (COALA, LOLA-DiCE).
     """
+    check_compile_toolchain(args)
     run_dir = prepare_run_dir(args)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed % (2**32))
@@ -292,6 +294,22 @@ def init_learner(args: Args) -> tuple[dict[str, int], Path | None, Path | None, 
         ckpt.set_rng_state(state["rng"], generator)
         note_resume(args, run_dir, state)  # type: ignore[arg-type]
     return dims, run_dir, ckpt_path, generator, model, optimizer, start
+
+
+def check_compile_toolchain(args: Args) -> None:
+    """Refuse ``--torch-compile`` on the CPU without a C++ compiler before anything is written.
+
+    torch's inductor builds C++ kernels on the CPU with ``$CXX`` (default ``g++``); without one
+    the run would fail deep inside torch at its first compiled call.
+    """
+    if not args.torch_compile or torch.device(args.device).type != "cpu":
+        return
+    wanted = [c for c in (os.environ.get("CXX"), "g++", "c++", "clang++") if c]
+    if not any(shutil.which(c) for c in wanted):
+        raise RunSetupError(
+            f"torch_compile (--torch-compile) on the CPU needs a C++ compiler on PATH ({', '.join(wanted)}); "
+            "none was found. Install one (e.g. g++) or run without --torch-compile"
+        )
 
 
 def prepare_run_dir(args: Args) -> Path | None:

@@ -553,9 +553,10 @@ def _regime_confirm(p: Page, c: str) -> dict[str, str]:
         per_seed = []
         for i in range(min(len(seeds_vs_agents), len(seeds_vs_naive))):
             base = ("summary_last_10_iterations", label)
-            mark = " (both)" if (seeds_vs_agents[i] > p.c("cooperate")
-                                 and seeds_vs_naive[i] > p.c("mutual_cooperation_payoff")) else ""
-            seed_both.extend([f"`{src}` {label}"] if mark else [])
+            mark = ""
+            if seeds_vs_agents[i] > p.c("cooperate") and seeds_vs_naive[i] > p.c("mutual_cooperation_payoff"):
+                mark = " (both)"
+                seed_both.append(f"`{src}` {label}")
             per_seed.append(f"{p.q(src, *base, 'reward/vs_agents', 'per_seed', i)} / "
                             f"{p.q(src, *base, 'reward/vs_naive', 'per_seed', i)}{mark}")
         ex_coop = cell["mutual_return"]["median"] > p.c("cooperate")

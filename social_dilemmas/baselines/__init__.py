@@ -43,7 +43,7 @@ Importing this package is cheap; the trainer modules import on first use.
 
 from __future__ import annotations
 
-from typing import Any
+from social_dilemmas.core.lazy import lazy_getattr
 
 __all__ = [
     "ALGORITHMS", "PRESETS", "Args", "TrainResult", "coerce_overrides", "evaluate", "evaluate_episodes",
@@ -51,22 +51,17 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Args": "social_dilemmas.baselines.args",
-    "TrainResult": "social_dilemmas.baselines.args",
-    "train": "social_dilemmas.baselines.coala_ppo",
-    "evaluate": "social_dilemmas.baselines.coala_ppo",
-    "evaluate_episodes": "social_dilemmas.baselines.coala_ppo",
-    "preset_args": "social_dilemmas.baselines.presets",
-    "coerce_overrides": "social_dilemmas.baselines.presets",
-    "ALGORITHMS": "social_dilemmas.baselines.presets",
-    "PRESETS": "social_dilemmas.baselines.presets",
-    "run": "social_dilemmas.baselines.dispatch",
+    "Args": "args",
+    "TrainResult": "args",
+    "train": "coala_ppo",
+    "evaluate": "coala_ppo",
+    "evaluate_episodes": "coala_ppo",
+    "preset_args": "presets",
+    "coerce_overrides": "presets",
+    "ALGORITHMS": "presets",
+    "PRESETS": "presets",
+    "run": "dispatch",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'social_dilemmas.baselines' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

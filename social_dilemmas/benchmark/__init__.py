@@ -18,8 +18,7 @@ reference agents and their recorded scores). Docs: ``docs/benchmark.md``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from social_dilemmas.core.lazy import lazy_getattr
 
 _EXPORTS = {
     "evaluate": "scoring",
@@ -51,7 +50,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"social_dilemmas.benchmark.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'social_dilemmas.benchmark' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

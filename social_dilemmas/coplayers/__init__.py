@@ -11,8 +11,7 @@ that ``import social_dilemmas.coplayers.fixed`` does not pull in the policy netw
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from social_dilemmas.core.lazy import lazy_getattr
 
 _EXPORTS = {
     "CoPlayer": "base",
@@ -37,7 +36,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"social_dilemmas.coplayers.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'social_dilemmas.coplayers' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

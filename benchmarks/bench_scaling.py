@@ -10,6 +10,8 @@ Set-ups (``--setups``, comma-separated):
 
 * ``old-1t`` / ``old-2t``: the older commit's ``bench_training.py`` with 1 / 2 torch threads
   (``--old DIR``: a worktree of that commit, e.g. ``git worktree add /tmp/sd-old 5dc795b``);
+  ``old-2r`` / ``old-2r-c``: its 2 ranks, eager / compiled (for an older commit that has them,
+  to measure one change side by side);
 * ``new-1t`` / ``new-2t``: this checkout, one process, 1 / 2 threads;
 * ``new-2r``: this checkout, 2 ranks x 1 thread (``torchrun --nproc-per-node 2``);
 * ``new-1t-c`` / ``new-2r-c``: the same with the learner's loss through ``torch.compile``
@@ -38,7 +40,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-SETUPS = ("old-1t", "old-2t", "new-1t", "new-2t", "new-2r", "new-1t-c", "new-2r-c")
+SETUPS = ("old-1t", "old-2t", "old-2r", "old-2r-c", "new-1t", "new-2t", "new-2r", "new-1t-c", "new-2r-c")
 
 
 def _load() -> list[float]:

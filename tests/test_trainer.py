@@ -275,6 +275,25 @@ def test_naive_defection_counts_only_the_naive_slots():
     assert "ipd/naive_defect_rate_first_episode" not in pure
 
 
+@pytest.mark.parametrize(("meta_batch", "nmini"), [(128, 2), (12, 4), (7, 3), (5, 5), (3, 1)])
+def test_minibatch_slots_partition_the_slots_and_share_them_evenly_among_aligned_ranks(meta_batch, nmini):
+    gen = torch.Generator().manual_seed(3)
+    seen = []
+    for _ in range(4):  # epochs
+        mbs = coala_ppo.minibatch_slots(meta_batch, nmini, gen)
+        flat = torch.cat(mbs)
+        assert len(mbs) == nmini and sorted(flat.tolist()) == list(range(meta_batch))  # a partition
+        assert {len(m) for m in mbs} <= {meta_batch // nmini, -(-meta_batch // nmini)}
+        assert all(torch.equal(m, m.sort().values) for m in mbs)
+        for g in range(meta_batch // nmini):  # every whole group of nmini slots feeds each minibatch once
+            assert sorted(int(((m >= g * nmini) & (m < (g + 1) * nmini)).sum()) for m in mbs) == [1] * nmini
+        seen.append([m.tolist() for m in mbs])
+    if nmini > 1:
+        assert len({str(s) for s in seen}) > 1  # drawn anew each epoch
+    again = torch.Generator().manual_seed(3)
+    assert [m.tolist() for m in coala_ppo.minibatch_slots(meta_batch, nmini, again)] == seen[0]
+
+
 @pytest.mark.parametrize("algorithm", ["ppo", "a2c"])
 def test_agents_learn_only_from_their_own_rollouts(algorithm):
     args = tiny(population_size=2, p_naive=1.0, algorithm=algorithm, model="gru")

@@ -141,6 +141,25 @@ def _compiled_minibatch_losses():  # noqa: ANN202 - torch.compile's wrapper
     return torch.compile(minibatch_losses)
 
 
+def minibatch_slots(meta_batch: int, nmini: int, generator: torch.Generator,
+                    device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """One epoch's ``nmini`` minibatches of global meta-batch slots (ascending ``int64`` index tensors).
+
+    Stratified: the slots are cut into consecutive groups of ``nmini`` and each group sends one
+    slot, drawn at random, to every minibatch (a last, shorter group to a random subset), so every
+    minibatch holds ``meta_batch // nmini`` or one more slots and each slot is in exactly one.
+    The split depends only on the global slots and ``generator``, never on the world size; and a
+    rank whose contiguous slot range starts and ends on a group boundary (e.g. 2 ranks, 128 slots,
+    2 minibatches) holds the same share of every minibatch, so no rank waits for a busier one
+    and the compiled loss sees one shape. Consumes one ``[ceil(meta_batch / nmini), nmini]``
+    uniform draw from ``generator``.
+    """
+    groups = -(-meta_batch // nmini)
+    which = torch.rand((groups, nmini), generator=generator, device=generator.device).argsort(dim=1)
+    which = which.flatten()[:meta_batch].to(device)  # slot s -> its minibatch
+    return [torch.nonzero(which == j).flatten() for j in range(nmini)]
+
+
 def update_learner(
     args: Args,
     model: PolicyValueModel,
@@ -152,8 +171,8 @@ def update_learner(
 ) -> dict[str, float]:
     """PPO epochs / one A2C step on a rollout (``iteration`` is 1-based, for messages).
 
-    Minibatches are sets of *global* meta-batch slots (one permutation of all slots per epoch),
-    so they do not depend on the world size. With a ``world`` of several ranks, ``batch`` holds
+    Minibatches are sets of *global* meta-batch slots (:func:`minibatch_slots`, drawn anew each
+    epoch), so they do not depend on the world size. With a ``world`` of several ranks, ``batch`` holds
     this rank's slots (:meth:`World.slot_range`); each rank's loss is its share of the global
     mean, and the gradients and loss statistics are summed over the ranks before the (same)
     clipping and optimiser step on every rank.
@@ -176,8 +195,7 @@ def update_learner(
         nepochs, nmini = args.ppo_nepochs, args.ppo_nminibatches
     stats: list[torch.Tensor] = []
     for _ in range(nepochs):
-        perm = torch.randperm(mb_all, generator=generator, device=generator.device).to(adv.device)
-        for chunk in perm.chunk(nmini):
+        for chunk in minibatch_slots(mb_all, nmini, generator, adv.device):
             idx = chunk if world.size == 1 else chunk[(chunk >= lo) & (chunk < hi)] - lo
             k = idx.numel()
             optimizer.zero_grad(set_to_none=True)
@@ -248,7 +266,9 @@ def train(args: Args) -> TrainResult:
     with torch_threads(args):
         world = init_world(args.device)
         try:
-            return _train(args, world)
+            result = _train(args, world)
+            world.barrier()  # every rank is done communicating before any tears its group down
+            return result
         finally:
             world.close()
 

@@ -408,7 +408,7 @@ def _load(res: Path, name: str) -> dict | None:
 def rl_page(res: Path, out: Path) -> Page:
     names = ["training_fig5a_quick", "training_fig5c_quick", "training_fig5c_quick_sum", "training_fig6_quick",
              "training_fig5c_equal_quick", "training_regime_confirm_quick", "training_h3_quick",
-             "training_fig7_quick"]
+             "training_fig7_quick", "training_fig5a_paper"]
     src = {n: d for n in names if (d := _load(res, n)) is not None}
     for d in src.values():  # algorithms an experiment defines but has not run yet have empty summaries
         d["summary_last_10_iterations"] = {k: v for k, v in d["summary_last_10_iterations"].items() if v}
@@ -419,8 +419,8 @@ def rl_page(res: Path, out: Path) -> Page:
         src["regime"] = regime
     p = Page("rl", "Results: RL with the paper's network (paper Fig. 5, 6, 7, App. H.3)", src)
     p.add("Every number on this page is read from the JSON named in its section when the docs are built "
-          "(`docs/gen_results.py`). All runs use the scaled-down `-quick` presets on a shared two-core CPU, "
-          "not the paper's scale; each JSON records the commands. Values: mean ± standard deviation over seeds "
+          "(`docs/gen_results.py`). The runs use the scaled-down `-quick` presets on a shared two-core CPU, "
+          "not the paper's scale, except the one section that says *paper's scale*; each JSON records the commands. Values: mean ± standard deviation over seeds "
           "of the last ten iterations. Trainer and presets: [COALA-PG](../coala.md).", "")
     verdicts: dict[str, str] = {}
     for name in names:
@@ -429,35 +429,9 @@ def rl_page(res: Path, out: Path) -> Page:
             shutil.copy(png, out / png.name)
 
     if (a := "training_fig5a_quick") in src:
-        s = src[a]["summary_last_10_iterations"]
-        coala = s["COALA-PPO"]["reward/ego"]["mean"]
-        others = [s[k]["reward/ego"]["mean"] for k in ("M-FOS", "batch-unaware") if k in s]
-        v = REPRODUCED if coala > p.c("mutual_cooperation_payoff") and all(coala > o for o in others) else NOT_AT_SCALE
-        verdicts["Fig. 5A/B"] = v
-        p.add("## Fig. 5A/B: IPD, pure shaping", "", f"Source `{a}.json`. ![fig5a]({a}.png)", "",
-              "| algorithm (seeds, iterations) | agent reward / step | naive learners' reward / step | agent "
-              "defection, first inner episode | agent defection, last inner episode | naive learners' "
-              "defection, last inner episode |", "|---|---|---|---|---|---|")
-        for label in s:
-            n, its = p.count(a, label)
-            p.add(f"| {label} ({n}, {its}) | {p.pm(a, label, 'reward/ego')} | {p.pm(a, label, 'reward/coplayer')} | "
-                  f"{p.pm(a, label, 'ipd/ego_defect_rate_first_episode')} | "
-                  f"{p.pm(a, label, 'ipd/ego_defect_rate_last_episode')} | "
-                  f"{p.pm(a, label, 'ipd/coplayer_defect_rate_last_episode')} |")
-        first = p.has(a, "summary_last_10_iterations", "COALA-PPO", "ipd/coplayer_defect_rate_first_episode")
-        early = (s["COALA-PPO"]["ipd/ego_defect_rate_first_episode"]["mean"]
-                 < s["COALA-PPO"]["ipd/ego_defect_rate_last_episode"]["mean"])
-        p.add("", ("COALA-PPO earns more than the mutual-cooperation payoff against naive learners and more than "
-                   "M-FOS and batch-unaware" if v == REPRODUCED else "COALA-PPO does not out-earn the baselines")
-              + (", and defects less early in the meta-episode than late (shape first, exploit later). " if early
-                 else ". ") + "The naive learners' defection in the *first* inner episode "
-              + ("is in the JSON (`ipd/coplayer_defect_rate_first_episode`)." if first else
-                 "is not recorded in this JSON (the experiment records it from now on, "
-                 "`ipd/coplayer_defect_rate_first_episode`): a fresh naive learner starts from the uniform "
-                 "policy, so the recorded last-episode defection is to be compared with an even split, not with "
-                 "the first training iteration."), "",
-              _verdict_line(v, f"COALA-PPO's reward per step above the mutual-cooperation payoff "
-                               f"{p.cq('mutual_cooperation_payoff')} and above M-FOS and batch-unaware"), "")
+        verdicts.update(_fig5a(p, a, "Fig. 5A/B", "## Fig. 5A/B: IPD, pure shaping"))
+    if (a := "training_fig5a_paper") in src:
+        verdicts.update(_fig5a(p, a, "Fig. 5A/B (paper scale)", "## Fig. 5A/B at the paper's scale"))
 
     if (c := "training_fig5c_equal_quick") in src:
         verdicts.update(_fig5c(p, c, "Fig. 5C (equal budgets)"))
@@ -486,6 +460,48 @@ def rl_page(res: Path, out: Path) -> Page:
     verdicts.update(_not_run(p))
     p.verdicts = verdicts  # type: ignore[attr-defined]
     return p
+
+
+def _fig5a(p: Page, a: str, key: str, heading: str) -> dict[str, str]:
+    """Fig. 5A/B (pure shaping: COALA-PPO against M-FOS and batch-unaware) from record ``a``.
+
+    A record without an M-FOS row (a paper-scale pair whose second run has not finished) gets
+    no reproduction verdict.
+    """
+    s = p.get(a, "summary_last_10_iterations")
+    coala = s["COALA-PPO"]["reward/ego"]["mean"]
+    others = [s[k]["reward/ego"]["mean"] for k in ("M-FOS", "batch-unaware") if k in s]
+    v = REPRODUCED if coala > p.c("mutual_cooperation_payoff") and all(coala > o for o in others) else NOT_AT_SCALE
+    if "M-FOS" not in s:
+        v = f"{NOT_RUN} (M-FOS: the COALA-PPO run alone is recorded)"
+    p.add(heading, "", f"Source `{a}.json` (preset `{p.get(a, 'preset')}`). ![fig5a]({a}.png)", "",
+          "| algorithm (seeds, iterations) | agent reward / step | naive learners' reward / step | agent "
+          "defection, first inner episode | agent defection, last inner episode | naive learners' "
+          "defection, last inner episode |", "|---|---|---|---|---|---|")
+    for label in s:
+        n, its = p.count(a, label)
+        p.add(f"| {label} ({n}, {its}) | {p.pm(a, label, 'reward/ego')} | {p.pm(a, label, 'reward/coplayer')} | "
+              f"{p.pm(a, label, 'ipd/ego_defect_rate_first_episode')} | "
+              f"{p.pm(a, label, 'ipd/ego_defect_rate_last_episode')} | "
+              f"{p.pm(a, label, 'ipd/coplayer_defect_rate_last_episode')} |")
+    first = p.has(a, "summary_last_10_iterations", "COALA-PPO", "ipd/coplayer_defect_rate_first_episode")
+    early = (s["COALA-PPO"]["ipd/ego_defect_rate_first_episode"]["mean"]
+             < s["COALA-PPO"]["ipd/ego_defect_rate_last_episode"]["mean"])
+    summary = {REPRODUCED: "COALA-PPO earns more than the mutual-cooperation payoff against naive learners and "
+                           "more than M-FOS and batch-unaware. ",
+               NOT_AT_SCALE: "COALA-PPO does not out-earn the baselines. "}.get(
+        v, "The M-FOS run of this pair is not recorded yet, so nothing is compared. ")
+    p.add("", summary
+          + ("COALA-PPO defects less early in the meta-episode than late (shape first, exploit later). " if early
+             else "") + "The naive learners' defection in the *first* inner episode "
+          + ("is in the JSON (`ipd/coplayer_defect_rate_first_episode`)." if first else
+             "is not recorded in this JSON (the experiment records it from now on, "
+             "`ipd/coplayer_defect_rate_first_episode`): a fresh naive learner starts from the uniform "
+             "policy, so the recorded last-episode defection is to be compared with an even split, not with "
+             "the first training iteration."), "",
+          _verdict_line(v, f"COALA-PPO's reward per step above the mutual-cooperation payoff "
+                           f"{p.cq('mutual_cooperation_payoff')} and above M-FOS and batch-unaware"), "")
+    return {key: v}
 
 
 def _table(p: Page, src: str, fmt: str = "{:.2f}") -> None:
@@ -681,6 +697,11 @@ def _fig6(p: Page, f: str) -> dict[str, str]:
 
 #: Experiments without a recorded JSON yet: (key, title, what it needs, command).
 PENDING = [
+    ("training_fig5a_paper", "Fig. 5A/B at the paper's scale",
+     "COALA-PPO and M-FOS with preset `ipd-shaping` for its full `--iterations 3000`, `--seed 0`, two compiled "
+     "ranks on two cores ([scaling out](../distributed.md))",
+     "torchrun --nproc-per-node 2 -m social_dilemmas.cli train coala --preset ipd-shaping --torch-compile "
+     "--run-dir runs/fig5a-paper/coala-ppo/seed0, then the same for mfos"),
     ("training_fig5c_equal_quick", "Fig. 5C with equal budgets and a LOLA-DiCE row",
      "COALA-PPO, M-FOS, batch-unaware, the pool without naive agents and LOLA-DiCE with the same seeds and "
      "iterations (preset `ipd-mixed-quick`)",

@@ -148,3 +148,24 @@ def test_rl_regime_check_is_set_against_the_nearest_exact_cell(tmp_path):
     _check_ledger(page, res)
     allowed = {tok for _, _, shown in page.ledger for tok in gen_results.numbers_in(shown)}
     assert not [t for t in gen_results.numbers_in(page.text()) if t not in allowed]
+
+
+def test_the_paper_scale_pair_gets_its_own_section_and_no_verdict_without_m_fos(tmp_path):
+    res = tmp_path / "results"
+    shutil.copytree(RESULTS, res, ignore=shutil.ignore_patterns("*.png", "training_fig5a_paper.json"))
+    assert "Fig. 5A/B at the paper's scale" in gen_results.rl_page(res, tmp_path).verdicts  # not run yet
+    data = json.loads((res / "training_fig5a_quick.json").read_text())
+    data["preset"] = "ipd-shaping"
+    data["runs"] = [r for r in data["runs"] if r["label"] == "COALA-PPO" and r["seed"] == 0]
+    data["summary_last_10_iterations"] = {"COALA-PPO": data["summary_last_10_iterations"]["COALA-PPO"]}
+    (res / "training_fig5a_paper.json").write_text(json.dumps(data))
+    page = gen_results.rl_page(res, tmp_path)
+    alone = page.verdicts["Fig. 5A/B (paper scale)"]
+    assert alone.startswith("not run yet (M-FOS") and "Fig. 5A/B at the paper's scale" not in page.verdicts
+    assert "preset `ipd-shaping`" in page.text() and "not recorded yet, so nothing is compared" in page.text()
+    _check_ledger(page, res)
+    data["summary_last_10_iterations"]["M-FOS"] = dict(data["summary_last_10_iterations"]["COALA-PPO"])
+    data["summary_last_10_iterations"]["M-FOS"]["reward/ego"] = {"mean": 9.0, "std": 0.0, "per_seed": [9.0]}
+    data["runs"].append({**data["runs"][0], "label": "M-FOS"})
+    (res / "training_fig5a_paper.json").write_text(json.dumps(data))
+    assert gen_results.rl_page(res, tmp_path).verdicts["Fig. 5A/B (paper scale)"] == "not reproduced at this scale"

@@ -420,7 +420,8 @@ def rl_page(res: Path, out: Path) -> Page:
     p = Page("rl", "Results: RL with the paper's network (paper Fig. 5, 6, 7, App. H.3)", src)
     p.add("Every number on this page is read from the JSON named in its section when the docs are built "
           "(`docs/gen_results.py`). The runs use the scaled-down `-quick` presets on a shared two-core CPU, "
-          "not the paper's scale, except the one section that says *paper's scale*; each JSON records the commands. Values: mean ± standard deviation over seeds "
+          "not the paper's scale, except the one section that says *paper's scale*; each JSON records the "
+          "commands. Values: mean ± standard deviation over seeds "
           "of the last ten iterations. Trainer and presets: [COALA-PG](../coala.md).", "")
     verdicts: dict[str, str] = {}
     for name in names:

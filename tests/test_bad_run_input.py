@@ -1,13 +1,14 @@
 """Trainer settings, run directories, resumption and the command line refuse bad input clearly.
 
-Classes: trainer ``Args`` (validated on construction, before a run writes anything), run
-directories (never silently overwritten), resume exactness (warned and recorded), the last good
-checkpoint after a divergence, and the small command-line cases.
+Classes: trainer ``Args`` (validated on construction and again when a run starts, before it
+writes anything), run directories (never silently overwritten), resume exactness (warned and
+recorded), the last good checkpoint after a divergence, and the small command-line cases.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -126,6 +127,28 @@ def test_cross_field_checks_name_both_fields():
         Args(resume=True, overwrite=True)
     with pytest.raises(ValueError, match=r"meta_batch \(--meta-batch\) = 1 must be >= ppo_nminibatches"):
         Args(meta_batch=1, ppo_nminibatches=2)
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("meta_batch", 0, "meta_batch (--meta-batch)"),
+    ("ppo_nminibatches", 5, "ppo_nminibatches"),  # cross-field: above meta_batch 2
+    ("learning_rate", NAN, "learning_rate (--learning-rate)"),
+])
+def test_fields_assigned_after_construction_are_checked_when_the_run_starts(tmp_path, field, value, words):
+    args = tiny(run_dir=str(tmp_path / "r"))
+    setattr(args, field, value)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        train(args)
+    assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+def test_lola_fields_assigned_after_construction_are_checked_when_the_run_starts():
+    from social_dilemmas.baselines.lola_dice import train_lola  # noqa: PLC0415
+
+    args = LolaArgs(**{**tiny().to_dict(), "history": ()})
+    args.lola_lookahead = -1
+    with pytest.raises(ValueError, match="lola_lookahead"):
+        train_lola(args)
 
 
 def test_numpy_scalars_are_accepted_and_stored_as_python_numbers():

@@ -272,6 +272,11 @@ class Args:
     default on the 2-core machine, see docs/coala.md), 0 = torch's default, N = N threads"""
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field (as at construction); the trainers call it again when they start, so
+        fields assigned after construction (``args.meta_batch = 0``) get the same clear error."""
         validate_fields(self, ARGS_RULES, cli_label)
         self.history = tuple(self.history)
         if self.resume and self.overwrite:
@@ -340,6 +345,6 @@ class LolaArgs(Args):
     lola_eval_every: int = 1
     """play a real meta-episode against the pool every this many iterations (for the metrics)"""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def validate(self) -> None:
+        super().validate()
         validate_fields(self, LOLA_RULES, cli_label)

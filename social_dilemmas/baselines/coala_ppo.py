@@ -263,6 +263,7 @@ def train(args: Args) -> TrainResult:
     Launched by torchrun on several ranks, each rank plays its share of the meta-batch and the
     ranks train one set of agents together (:mod:`social_dilemmas.baselines.distributed`).
     """
+    args.validate()
     with torch_threads(args):
         world = init_world(args.device)
         try:

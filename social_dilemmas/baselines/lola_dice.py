@@ -213,6 +213,7 @@ def train_lola(args: LolaArgs) -> TrainResult:
     One process only: its look-ahead differentiates through whole simulated games, which this
     package does not split over ranks (a clear error under torchrun with several ranks).
     """
+    args.validate()
     require_single_process("LOLA-DiCE")
     with torch_threads(args):
         return _train_lola(args)

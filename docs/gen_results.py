@@ -475,8 +475,11 @@ def _fig5a(p: Page, a: str, key: str, heading: str) -> dict[str, str]:
     v = REPRODUCED if coala > p.c("mutual_cooperation_payoff") and all(coala > o for o in others) else NOT_AT_SCALE
     if "M-FOS" not in s:
         v = f"{NOT_RUN} (M-FOS: the COALA-PPO run alone is recorded)"
-    p.add(heading, "", f"Source `{a}.json` (preset `{p.get(a, 'preset')}`). ![fig5a]({a}.png)", "",
-          "| algorithm (seeds, iterations) | agent reward / step | naive learners' reward / step | agent "
+    p.add(heading, "", f"Source `{a}.json` (preset `{p.get(a, 'preset')}`). ![fig5a]({a}.png)", "")
+    if p.has(a, "launched_with"):  # runs launched with torchrun and resumed in pieces
+        p.add("Launched as:", "", *(f"- `{cmd}`" for cmd in p.get(a, "launched_with")), "",
+              p.get(a, "launched_note") if p.has(a, "launched_note") else "", "")
+    p.add("| algorithm (seeds, iterations) | agent reward / step | naive learners' reward / step | agent "
           "defection, first inner episode | agent defection, last inner episode | naive learners' "
           "defection, last inner episode |", "|---|---|---|---|---|---|")
     for label in s:

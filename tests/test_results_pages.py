@@ -158,11 +158,13 @@ def test_the_paper_scale_pair_gets_its_own_section_and_no_verdict_without_m_fos(
     data["preset"] = "ipd-shaping"
     data["runs"] = [r for r in data["runs"] if r["label"] == "COALA-PPO" and r["seed"] == 0]
     data["summary_last_10_iterations"] = {"COALA-PPO": data["summary_last_10_iterations"]["COALA-PPO"]}
+    data["launched_with"] = ["torchrun --nproc-per-node 2 -m social_dilemmas.cli train coala --preset ipd-shaping"]
     (res / "training_fig5a_paper.json").write_text(json.dumps(data))
     page = gen_results.rl_page(res, tmp_path)
     alone = page.verdicts["Fig. 5A/B (paper scale)"]
     assert alone.startswith("not run yet (M-FOS") and "Fig. 5A/B at the paper's scale" not in page.verdicts
     assert "preset `ipd-shaping`" in page.text() and "not recorded yet, so nothing is compared" in page.text()
+    assert "- `torchrun --nproc-per-node 2 -m social_dilemmas.cli train coala" in page.text()
     _check_ledger(page, res)
     data["summary_last_10_iterations"]["M-FOS"] = dict(data["summary_last_10_iterations"]["COALA-PPO"])
     data["summary_last_10_iterations"]["M-FOS"]["reward/ego"] = {"mean": 9.0, "std": 0.0, "per_seed": [9.0]}

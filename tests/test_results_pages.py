@@ -118,10 +118,10 @@ def test_gen_pages_writes_the_results_pages(tmp_path):
 def test_h3_record_gets_its_own_section(tmp_path):
     res = tmp_path / "results"
     shutil.copytree(RESULTS, res, ignore=shutil.ignore_patterns("*.png"))
-    row = {m: {"mean": v, "std": 0.01, "per_seed": [v]} for m, v in
+    row = {m: {"mean": v, "std": 0.01, "per_seed": [v - 0.01, v + 0.01]} for m, v in
            (("agent0/reward_vs_agents", 0.8123), ("agent1/reward_vs_agents", 0.6345), ("reward/vs_naive", 0.5))}
     record = {"preset": "ipd-mixed-quick", "summary_last_10_iterations": {"COALA-PPO + M-FOS": row},
-              "runs": [{"label": "COALA-PPO + M-FOS", "seed": 0, "iterations_done": 200}]}
+              "runs": [{"label": "COALA-PPO + M-FOS", "seed": s, "iterations_done": 200} for s in (0, 1)]}
     (res / "training_h3_quick.json").write_text(json.dumps(record))
     page = gen_results.rl_page(res, tmp_path)
     assert page.verdicts["App. H.3"] == "not reproduced at this scale"  # M-FOS below the threshold
@@ -171,3 +171,19 @@ def test_the_paper_scale_pair_gets_its_own_section_and_no_verdict_without_m_fos(
     data["runs"].append({**data["runs"][0], "label": "M-FOS"})
     (res / "training_fig5a_paper.json").write_text(json.dumps(data))
     assert gen_results.rl_page(res, tmp_path).verdicts["Fig. 5A/B (paper scale)"] == "not reproduced at this scale"
+
+
+def test_a_single_seed_row_shows_its_mean_without_a_spread(tmp_path):
+    res = tmp_path / "results"
+    shutil.copytree(RESULTS, res, ignore=shutil.ignore_patterns("*.png"))
+    path = res / "training_fig5a_paper.json"
+    data = json.loads(path.read_text())
+    data["summary_last_10_iterations"]["M-FOS"]["reward/ego"] = {"mean": 0.4321, "std": 0.0, "per_seed": [0.4321]}
+    path.write_text(json.dumps(data))
+    text = gen_results.rl_page(res, tmp_path).text()
+    row = next(line for line in text.splitlines() if line.startswith("| M-FOS (1, "))
+    assert row.split(" | ")[1] == "0.43"  # a std over one seed would read as a measured zero spread
+    data["summary_last_10_iterations"]["M-FOS"]["reward/ego"]["per_seed"] = [0.4, 0.4642]
+    path.write_text(json.dumps(data))
+    text = gen_results.rl_page(res, tmp_path).text()
+    assert "| M-FOS (1, " in text and "0.43 ± 0.00" in text

@@ -22,6 +22,14 @@ from social_dilemmas.baselines.args import Args
 from social_dilemmas.baselines.distributed import PeerFailure, exit_after_peer_failure
 
 
+def _thread_names() -> list[str] | None:
+    """The names of this process's threads (Linux ``/proc``; None elsewhere)."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return None
+    return [(t / "comm").read_text().strip() for t in tasks.iterdir() if (t / "comm").exists()]
+
+
 def _run(spec: dict, out: Path, rank: int) -> bool:
     """Run one spec; False if it raised."""
     first: dict = {}
@@ -55,7 +63,7 @@ def _run(spec: dict, out: Path, rank: int) -> bool:
     finally:
         coala_ppo.collect, coala_ppo.update_learner = real_collect, real_update
     torch.save({"rollout": first, "params": {k: v.detach().clone() for k, v in res.model.state_dict().items()},
-                "history": res.history, "iterations_done": res.iterations_done},
+                "history": res.history, "iterations_done": res.iterations_done, "threads_after": _thread_names()},
                out / f"{spec['name']}.rank{rank}.pt")
     return True
 

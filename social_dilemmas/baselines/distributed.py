@@ -216,6 +216,12 @@ def init_world(device: str | torch.device = "cpu") -> World:
         torch.cuda.set_device(local_rank)
     owns = False
     if not dist.is_initialized():
+        # Import torch._dynamo before the group exists: imported later (torch.optim's first
+        # optimiser does it), it keeps the group alive past destroy_process_group (torch 2.13), and
+        # its gloo worker threads, still running when the interpreter shuts down, can abort the
+        # process at exit ("terminate called without an active exception") after a finished run.
+        import torch._dynamo as _dynamo  # noqa: F401, PLC0415 (binds no local "torch")
+
         backend = "nccl" if dev.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout))
         owns = True

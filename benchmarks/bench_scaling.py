@@ -43,6 +43,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SETUPS = ("old-1t", "old-2t", "old-2r", "old-2r-c", "new-1t", "new-2t", "new-2r", "new-1t-c", "new-2r-c")
 
 
+def _commit(tree: Path) -> str | None:
+    """The short commit a checkout is at (None outside git), so a record names the code it timed."""
+    try:
+        return subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def _load() -> list[float]:
     return list(os.getloadavg()) if hasattr(os, "getloadavg") else []
 
@@ -111,6 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "python": platform.python_version()},
         "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "command": "python benchmarks/bench_scaling.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commits": {"new": _commit(ROOT), **({"old": _commit(a.old)} if a.old is not None else {})},
     }
     it = {s: v["iteration"] for s, v in summary.items()}
     base = it.get("old-1t")

@@ -9,6 +9,8 @@ or, when its run raised, the error message and the seconds it took to fail.
 
 from __future__ import annotations
 
+import datetime
+import importlib
 import json
 import os
 import sys
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 import social_dilemmas.baselines.coala_ppo as coala_ppo
 from social_dilemmas.baselines.args import Args
@@ -73,12 +76,11 @@ def main() -> None:
     torch.set_num_threads(1)
     rank = int(os.environ["RANK"])
     if len(job) > 1:  # one process group for all the runs (a single run lets train() create its own)
-        import datetime
-
-        import torch.distributed as dist
-
+        importlib.import_module("torch._dynamo")  # before the group, as docs/distributed.md asks (a clean exit)
         dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
     ok = [_run(spec, out, rank) for spec in job]
+    if len(job) > 1:
+        dist.destroy_process_group()
     sys.exit(0 if all(ok) else 1)
 
 

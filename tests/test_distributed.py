@@ -243,7 +243,6 @@ def test_a_rank_that_stops_answering_times_out(tmp_path):
     assert 3 < res["seconds"] < 40 and time.perf_counter() - t0 < 60
 
 
-
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists threads through Linux /proc")
 def test_a_finished_run_tears_its_process_group_down_before_exit(tmp_path):
     # train() creates the group and destroys it; if the group survived (torch._dynamo imported after
@@ -254,6 +253,7 @@ def test_a_finished_run_tears_its_process_group_down_before_exit(tmp_path):
     for rank in range(2):
         threads = _result(tmp_path, "once", rank)["threads_after"]
         assert threads and not [t for t in threads if "gloo" in t], (rank, threads)
+
 
 # --------------------------------------------------------------------------- CUDA (skipped without a GPU)
 
